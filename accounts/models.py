@@ -1,0 +1,79 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+
+class Role(models.TextChoices):
+    ANALYST = "analyst", "Analyst"
+    SUPERVISOR = "supervisor", "Supervisor"
+    LIAISON = "liaison", "Platform liaison"
+    ADMIN = "admin", "Administrator"
+
+
+class RoleUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person (or a platform's integration) with exactly one role.
+
+    A liaison belongs to exactly one platform and sees only that platform's referrals; the other roles belong
+    to none.
+    """
+
+    role = models.CharField(max_length=16, choices=Role.choices)
+    platform = models.ForeignKey(
+        "platforms.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons"
+    )
+
+    objects = RoleUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="liaison_has_exactly_one_platform",
+                condition=(models.Q(role="liaison", platform__isnull=False) | ~models.Q(role="liaison"))
+                & (models.Q(role="liaison") | models.Q(platform__isnull=True)),
+            )
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.LIAISON and self.platform_id is None:
+            raise ValidationError({"platform": "A liaison must belong to a platform."})
+        if self.role != Role.LIAISON and self.platform_id is not None:
+            raise ValidationError({"platform": "Only liaisons belong to a platform."})
+
+    @property
+    def is_analyst(self) -> bool:
+        return self.role == Role.ANALYST
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.role == Role.LIAISON
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_unit_staff(self) -> bool:
+        """Analysts, supervisors and admins: the unit's own people, who may see every platform's data."""
+        return self.role in (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
+
+
+class UserAPIKey(AbstractAPIKey):
+    """A hashed, prefixed, expiring, revocable API key that acts with its user's role."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

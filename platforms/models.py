@@ -1,0 +1,60 @@
+from django.db import models
+
+
+class Platform(models.Model):
+    """A hosting service the unit refers content to."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlatformDomain(models.Model):
+    """A host name that resolves a URL to its platform (sub-domains included). One platform per host."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", "Email"
+    MANUAL = "manual", "Manual web form"
+
+
+class ContactPoint(models.Model):
+    """Where and how a platform receives referrals (TCO Art 15 contact point, or its referral intake)."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="contact_points")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    endpoint = models.CharField(max_length=2048)
+    # The Standard Webhooks signing secret, `whsec_<base64>`. HMAC needs it in clear, so it is kept as is;
+    # it is never returned by the API, shown in a page, or written to a log.
+    secret = models.CharField(max_length=200, blank=True)
+    format = models.CharField(max_length=32, default="json-v1")
+    language = models.CharField(max_length=8, default="en")
+    max_items_per_message = models.PositiveIntegerField(default=100)
+    rate_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    timeout_seconds = models.PositiveIntegerField(default=15)
+    sla_hours = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.platform.slug} {self.channel} {self.endpoint}"

@@ -1,0 +1,75 @@
+"""Writes to platforms and their contact points."""
+
+from django.core.validators import EmailValidator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from referral import audit
+from referral.dispatch.webhook import InvalidSecret, secret_key_bytes
+from referral.errors import InvalidInput
+
+from .endpoints import EndpointNotAllowed, check_http_endpoint
+from .models import Channel, ContactPoint, Platform, PlatformDomain
+from .urls import InvalidURL, normalise_domain
+
+
+def _check_contact_point(cp: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    channel, endpoint = cp["channel"], cp["endpoint"].strip()
+    if channel in (Channel.WEBHOOK, Channel.MANUAL):
+        try:
+            check_http_endpoint(endpoint, resolve=channel == Channel.WEBHOOK)
+        except EndpointNotAllowed as exc:
+            errors["endpoint"] = [str(exc)]
+    else:
+        try:
+            EmailValidator()(endpoint)
+        except ValidationError:
+            errors["endpoint"] = ["An email contact point needs an email address."]
+    if channel == Channel.WEBHOOK:
+        try:
+            secret_key_bytes(cp.get("secret") or "")
+        except InvalidSecret as exc:
+            errors["secret"] = [str(exc)]
+    elif cp.get("secret"):
+        errors["secret"] = ["Only webhook contact points take a secret."]
+    return errors
+
+
+def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_points: list[dict]) -> Platform:
+    """Create a platform with its domains and contact points, all or nothing.
+
+    Checks that the slug and every domain are free, that webhook endpoints are allowed outbound targets and
+    carry a valid `whsec_` secret, and that email endpoints are addresses. Secrets are stored, never echoed.
+    """
+    errors: dict = {}
+    if Platform.objects.filter(slug=slug).exists():
+        errors["slug"] = [f"A platform '{slug}' already exists."]
+    clean_domains, domain_errors = [], []
+    for raw in domains:
+        try:
+            clean_domains.append(normalise_domain(raw))
+        except InvalidURL as exc:
+            domain_errors.append(str(exc))
+    taken = list(PlatformDomain.objects.filter(domain__in=clean_domains).values_list("domain", flat=True))
+    domain_errors += [f"'{d}' already belongs to another platform." for d in taken]
+    if len(set(clean_domains)) != len(clean_domains):
+        domain_errors.append("A domain is listed twice.")
+    if domain_errors:
+        errors["domains"] = domain_errors
+    cp_errors = {str(i): e for i, cp in enumerate(contact_points) if (e := _check_contact_point(cp))}
+    if cp_errors:
+        errors["contact_points"] = cp_errors
+    if errors:
+        raise InvalidInput("The platform was not created.", field_errors=errors)
+    with transaction.atomic():
+        platform = Platform.objects.create(slug=slug, name=name)
+        PlatformDomain.objects.bulk_create([PlatformDomain(platform=platform, domain=d) for d in clean_domains])
+        for cp in contact_points:
+            ContactPoint.objects.create(platform=platform, **{**cp, "endpoint": cp["endpoint"].strip()})
+        audit.record(
+            actor=actor, verb="platform.created", obj=platform,
+            after={"slug": slug, "domains": clean_domains,
+                   "contact_points": [{"channel": cp["channel"], "endpoint": cp["endpoint"]} for cp in contact_points]},
+        )
+    return platform

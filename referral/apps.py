@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ReferralConfig(AppConfig):
+    name = "referral"

@@ -1,0 +1,216 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Case(models.Model):
+    """A line of work: an investigation, an action day, a group's output."""
+
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ItemKind(models.TextChoices):
+    POST = "post", "Post"
+    ACCOUNT = "account", "Account"
+    CHANNEL = "channel", "Channel"
+    MEDIA = "media", "Media"
+    WEBSITE = "website", "Website"
+    FILE = "file", "File"
+
+
+class Category(models.TextChoices):
+    """TCO Regulation Art 2(7)."""
+
+    INCITEMENT = "incitement", "Incitement"
+    SOLICITATION = "solicitation", "Solicitation"
+    PARTICIPATION = "participation", "Participation in a group"
+    INSTRUCTION = "instruction", "Instruction"
+    THREAT = "threat", "Threat"
+
+
+class ItemStatus(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned"
+    REJECTED = "rejected", "Rejected"
+    DISCARDED = "discarded", "Discarded"
+    ON_HOLD = "on_hold", "On hold"
+
+
+class Item(models.Model):
+    """A suspected terrorist account or piece of content."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="items")
+    url = models.CharField(max_length=2048)
+    canonical_url = models.CharField(max_length=2048, db_index=True)
+    platform = models.ForeignKey(
+        "platforms.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    categories = models.JSONField(default=list)
+    language = models.CharField(max_length=16, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.LOGGED, db_index=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "-id"]), models.Index(fields=["status", "-id"])]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Instrument(models.TextChoices):
+    REFERRAL = "referral", "Referral (voluntary, terms of service)"
+    REMOVAL_ORDER = "removal_order", "Removal order (TCO, 1 hour)"
+
+
+class ReferralStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    REMOVED = "removed", "Removed"
+    RESTRICTED = "restricted", "Restricted"
+    DECLINED = "declined", "Declined"
+    NEEDS_INFO = "needs_info", "Needs information"
+    FAILED = "failed", "Failed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Referral(models.Model):
+    """One item referred to one platform under one legal instrument."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="referrals")
+    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="referrals")
+    instrument = models.CharField(max_length=16, choices=Instrument.choices)
+    status = models.CharField(
+        max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.QUEUED, db_index=True
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    action_taken_at = models.DateTimeField(null=True, blank=True)
+    platform_reference = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["platform", "-id"]), models.Index(fields=["platform", "status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk} ({self.platform_id}, {self.status})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # due at next_attempt_at; claimed when lease_until is past
+    SENT = "sent", "Sent"
+    STOPPED = "stopped", "Stopped: needs a person"  # 4xx other than 408/429, or endpoint refused
+    FAILED = "failed", "Failed: retries exhausted"
+
+
+class Delivery(models.Model):
+    """The outbox row: one message to one contact point carrying one or more referrals.
+
+    Its id is the idempotency key (`webhook-id`) sent unchanged on every retry, with the same stored bytes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contact_point = models.ForeignKey(
+        "platforms.ContactPoint", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    referrals = models.ManyToManyField(Referral, related_name="deliveries")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    payload = models.BinaryField(null=True, blank=True)  # the exact bytes sent, rendered once
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due_idx", condition=Q(status="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class DeliveryAttempt(models.Model):
+    """The sending record of one attempt: what was sent where, what came back, when."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_records")
+    number = models.PositiveIntegerField()
+    endpoint = models.CharField(max_length=2048)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    request_sha256 = models.CharField(max_length=64)
+    signature = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    response_sha256 = models.CharField(max_length=64, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16)  # sent | retry | stopped | failed
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="one_record_per_attempt")]
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every transition and disclosure, hash-chained to the previous event."""
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)  # username, or "system" for workers
+    verb = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.object_type}:{self.object_id}"

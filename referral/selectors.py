@@ -1,0 +1,37 @@
+"""Reads: the querysets behind lists and pages, with their joins chosen once."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Role
+
+from .models import Case, Delivery, DeliveryAttempt, Item, Referral
+
+
+def cases_for(user) -> QuerySet[Case]:
+    if not user.is_unit_staff:
+        return Case.objects.none()
+    return Case.objects.all()
+
+
+def items_for(user) -> QuerySet[Item]:
+    if not user.is_unit_staff:
+        return Item.objects.none()
+    return Item.objects.select_related("platform", "case").prefetch_related(
+        Prefetch("referrals", queryset=Referral.objects.only("id", "item_id").order_by("id"))
+    )
+
+
+def referrals_for(user) -> QuerySet[Referral]:
+    """Every referral for the unit's staff; only their own platform's for a liaison; none for anyone else."""
+    qs = Referral.objects.select_related("item", "platform")
+    if user.role == Role.LIAISON:
+        return qs.filter(platform_id=user.platform_id) if user.platform_id else qs.none()
+    if user.is_unit_staff:
+        return qs
+    return qs.none()
+
+
+def deliveries_with_attempts(referral: Referral) -> QuerySet[Delivery]:
+    return referral.deliveries.select_related("contact_point").prefetch_related(
+        Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number"))
+    ).order_by("created_at")
