@@ -58,9 +58,10 @@ def api_key_issue(*, actor, user: User, expires_days: int | None = None, name: s
     with transaction.atomic():
         record, key = UserAPIKey.objects.create_key(user=user, name=name or f"{user.username} key",
                                                     expiry_date=expiry)
-        audit.record(actor=actor, verb="api_key.issued", obj=record,
-                     after={"user": user.username, "prefix": record.prefix,
-                            "expires": expiry.isoformat() if expiry else None})
+        # The key's primary key embeds its hash: the audit names it by prefix only.
+        audit.record_many([{"actor": actor, "verb": "api_key.issued", "object_type": "userapikey",
+                            "object_id": record.prefix,
+                            "after": {"user": user.username, "expires": expiry.isoformat() if expiry else None}}])
     return record, key
 
 
@@ -71,5 +72,6 @@ def api_key_revoke(*, actor, prefix: str) -> UserAPIKey:
             raise InvalidInput(f"No API key with prefix '{prefix}'.")
         record.revoked = True
         record.save(update_fields=["revoked"])
-        audit.record(actor=actor, verb="api_key.revoked", obj=record, after={"prefix": prefix})
+        audit.record_many([{"actor": actor, "verb": "api_key.revoked", "object_type": "userapikey",
+                            "object_id": prefix}])
     return record

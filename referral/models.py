@@ -202,7 +202,7 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(max_length=150)  # username, or "system" for workers
     verb = models.CharField(max_length=64)
     object_type = models.CharField(max_length=32)
-    object_id = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=200)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)

@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` (the whole thing with demo data, no services needed) and
+# `make test` (the suite, on PostgreSQL and Redis on localhost; override the URLs below to point elsewhere).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/referral_desk
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	ALLOW_PRIVATE_ENDPOINTS=$${ALLOW_PRIVATE_ENDPOINTS:-1} DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_demo
+
+test: $(STAMP)
+	DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
+	CELERY_BROKER_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
+	CELERY_QUEUE=test-$$$$-$$RANDOM \
+	ALLOW_PRIVATE_ENDPOINTS=1 FAST_PASSWORD_HASHER=1 \
+	SECRET_KEY=test-only-not-secret \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,113 @@
+"""Personas and platforms, built through the services, shared by every test."""
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from platforms import services as platform_services
+from referral import workflow
+from referral.dispatch.webhook import generate_secret
+
+PASSWORD = "correct-horse-battery-9"
+
+def pytest_sessionstart(session):
+    if connection.vendor != "postgresql":
+        raise pytest.UsageError(
+            "The tests run on PostgreSQL: set DATABASE_URL (make test does; see README, 'Tests')."
+        )
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's broker queue (nudges nobody consumed); the queue name is unique to the run."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("redis://") and settings.CELERY_TASK_DEFAULT_QUEUE.startswith("test-"):
+        import redis
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        try:
+            client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+        except redis.RedisError:
+            pass
+
+def make_user(username, role, platform=None):
+    return account_services.user_create(
+        actor=None, username=username, role=role, platform_slug=platform.slug if platform else None,
+        password=PASSWORD,
+    )
+
+def make_platform(slug, domains, endpoint="http://127.0.0.1:9/hook", secret=None):
+    return platform_services.platform_create(
+        actor=None, slug=slug, name=slug.title(), domains=domains,
+        contact_points=[{"channel": "webhook", "endpoint": endpoint, "secret": secret or generate_secret()}],
+    )
+
+@pytest.fixture
+def platform_a(db):
+    return make_platform("tube", ["tube.example"])
+
+@pytest.fixture
+def platform_b(db):
+    return make_platform("chirp", ["chirp.example", "chrp.example"])
+
+@pytest.fixture
+def analyst(db):
+    return make_user("anna_analyst", "analyst")
+
+@pytest.fixture
+def analyst_2(db):
+    return make_user("omar_analyst", "analyst")
+
+@pytest.fixture
+def supervisor(db):
+    return make_user("sara_supervisor", "supervisor")
+
+@pytest.fixture
+def supervisor_2(db):
+    return make_user("sven_supervisor", "supervisor")
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("adam_admin", "admin")
+
+@pytest.fixture
+def liaison_a(db, platform_a):
+    return make_user("lena_tube", "liaison", platform_a)
+
+@pytest.fixture
+def liaison_b(db, platform_b):
+    return make_user("liam_chirp", "liaison", platform_b)
+
+@pytest.fixture
+def case(db, analyst):
+    return workflow.case_create(actor=analyst, title="Action day 2026-11", description="Demo case")
+
+def api_for(user) -> APIClient:
+    """An API client authenticated the way real clients are: a Bearer API key."""
+    _, key = account_services.api_key_issue(actor=None, user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+@pytest.fixture
+def api():
+    return api_for
+
+@pytest.fixture
+def proposed_item(case, analyst, platform_a):
+    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=abc123", kind="post",
+                             categories=["incitement"])
+    return workflow.item_propose(actor=analyst, item_id=item.pk)
+
+@pytest.fixture
+def approved_referral(proposed_item, supervisor):
+    item = workflow.item_approve(actor=supervisor, item_id=proposed_item.pk)
+    return item.referrals.get()
+
+@pytest.fixture
+def approved_referral_b(case, analyst, supervisor, platform_b):
+    item = workflow.item_log(actor=analyst, case=case, url="https://chirp.example/u/someone/status/42",
+                             kind="post", categories=["threat"])
+    workflow.item_propose(actor=analyst, item_id=item.pk)
+    return workflow.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
+
