@@ -1,0 +1,84 @@
+"""`make run`: migrate, load the demo once, then run web, worker, beat and the sandbox platform together.
+
+Ctrl-C (or SIGTERM) stops every process this command started, by its pid, and nothing else.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the whole desk locally with demo data: web on :8000, a worker, beat, the sandbox on :8025."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8025)
+
+    def handle(self, *args, port, sandbox_port, **options):
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("demo_data", sandbox_url=f"http://127.0.0.1:{sandbox_port}")
+        python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
+        celery = [python, "-m", "celery", "-A", "config"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        commands = {
+            "web": [python, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": celery + ["worker", "--loglevel", "INFO", "--concurrency", "2", "-n", "demo-worker@%h"],
+            "beat": celery + ["beat", "--loglevel", "INFO"],
+            "sandbox": [python, manage, "sandbox_platform", "--port", str(sandbox_port),
+                        "--config", str(settings.VAR_DIR / "sandbox.json"),
+                        "--api-url", f"http://127.0.0.1:{port}"],
+        }
+        procs: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for name, cmd in commands.items():
+                procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
+            time.sleep(2)
+            self._print_banner(port, sandbox_port)
+            while not stopping:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the others.")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.terminate()
+            deadline = time.monotonic() + 15
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            self.stdout.write("Stopped.")
+
+    def _print_banner(self, port, sandbox_port):
+        logins = json.loads((settings.VAR_DIR / "demo.json").read_text())
+        lines = [
+            "",
+            "=" * 72,
+            f" Referral desk: http://127.0.0.1:{port}/    API docs: http://127.0.0.1:{port}/api/docs/",
+            f" Sandbox platform: http://127.0.0.1:{sandbox_port}/ (receives webhooks, calls back)",
+            " Demo logins (also in var/demo.json):",
+        ]
+        for username, info in logins.items():
+            suffix = f" of {info['platform']}" if info.get("platform") else ""
+            lines.append(f"   {info['role']:<11} {username:<15} {info['password']}{suffix}")
+        lines += [" Ctrl-C stops everything.", "=" * 72, ""]
+        self.stdout.write("\n".join(lines))
