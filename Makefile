@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/referral_desk
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/referral_desk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test install lint bench clean

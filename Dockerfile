@@ -1,0 +1,22 @@
+# One image for web, worker and beat; configured entirely by environment (see README, "Configuration").
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY accounts ./accounts
+COPY platforms ./platforms
+COPY referral ./referral
+COPY templates ./templates
+COPY static ./static
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+    && useradd --system --home /app desk \
+    && mkdir -p /app/var && chown desk /app/var
+USER desk
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
