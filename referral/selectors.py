@@ -7,14 +7,18 @@ from accounts.models import Role
 from .models import Case, Delivery, DeliveryAttempt, Item, Referral
 
 
+def _anonymous(user) -> bool:
+    return user is None or not getattr(user, "is_authenticated", False)
+
+
 def cases_for(user) -> QuerySet[Case]:
-    if not user.is_unit_staff:
+    if _anonymous(user) or not user.is_unit_staff:
         return Case.objects.none()
     return Case.objects.all()
 
 
 def items_for(user) -> QuerySet[Item]:
-    if not user.is_unit_staff:
+    if _anonymous(user) or not user.is_unit_staff:
         return Item.objects.none()
     return Item.objects.select_related("platform", "case").prefetch_related(
         Prefetch("referrals", queryset=Referral.objects.only("id", "item_id").order_by("id"))
@@ -24,6 +28,8 @@ def items_for(user) -> QuerySet[Item]:
 def referrals_for(user) -> QuerySet[Referral]:
     """Every referral for the unit's staff; only their own platform's for a liaison; none for anyone else."""
     qs = Referral.objects.select_related("item", "platform")
+    if _anonymous(user):
+        return qs.none()
     if user.role == Role.LIAISON:
         return qs.filter(platform_id=user.platform_id) if user.platform_id else qs.none()
     if user.is_unit_staff:
