@@ -1,7 +1,7 @@
 """Writes to platforms and their contact points."""
 
-from django.core.validators import EmailValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 
 from referral import audit

@@ -191,6 +191,9 @@ class DeliveryAttempt(models.Model):
         ordering = ["delivery", "number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="one_record_per_attempt")]
 
+    def __str__(self) -> str:
+        return f"{self.delivery_id} attempt {self.number}: {self.outcome}"
+
 
 class AuditEvent(models.Model):
     """Append-only record of every transition and disclosure, hash-chained to the previous event."""
