@@ -30,6 +30,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
@@ -238,9 +243,19 @@ CELERY_BEAT_SCHEDULE = {
 DELIVERY_RETRY_SCHEDULE = [
     int(s) for s in env_list("DELIVERY_RETRY_SCHEDULE", "5,30,120,600,1800,3600,7200,14400,28800,43200")
 ]
-DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)  # deliveries claimed per dispatcher run
-DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)  # concurrent sends within one dispatcher run
-DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15)
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)  # deliveries claimed at once by a dispatcher
+DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)  # sends in flight in one dispatcher
+# In flight to one contact point from one dispatcher: a slow platform cannot take every sending thread.
+DELIVERY_PER_CONTACT_POINT_CONCURRENCY = env_int("DELIVERY_PER_CONTACT_POINT_CONCURRENCY", 4)
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15)  # default per contact point; max 60
+# Referrals approved within this many seconds of each other for one contact point travel in one message.
+DELIVERY_BATCH_WINDOW_SECONDS = env_float("DELIVERY_BATCH_WINDOW_SECONDS", 0.5)
+# Circuit breaker: after this many consecutive failures a contact point rests, then gets one probe.
+CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 5)
+CIRCUIT_COOLDOWN_SECONDS = env_int("CIRCUIT_COOLDOWN_SECONDS", 30)  # doubles per further failure
+CIRCUIT_MAX_COOLDOWN_SECONDS = env_int("CIRCUIT_MAX_COOLDOWN_SECONDS", 1800)
+WEBHOOK_SECRET_ROTATION_DAYS = env_int("WEBHOOK_SECRET_ROTATION_DAYS", 7)  # old secret still signs this long
+UNIT_REFERENCE_PREFIX = env_str("UNIT_REFERENCE_PREFIX", "IRU")  # e.g. "EU IRU": shown in subjects, references
 REFERRAL_SLA_HOURS = env_int("REFERRAL_SLA_HOURS", 72)  # voluntary referral: expected answer time
 
 # --- Logging --------------------------------------------------------------------------------------------

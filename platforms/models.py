@@ -44,6 +44,9 @@ class ContactPoint(models.Model):
     # The Standard Webhooks signing secret, `whsec_<base64>`. HMAC needs it in clear, so it is kept as is;
     # it is never returned by the API, shown in a page, or written to a log.
     secret = models.CharField(max_length=200, blank=True)
+    # Secret rotation: until previous_secret_until, messages carry a second signature made with the old secret.
+    previous_secret = models.CharField(max_length=200, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=32, default="json-v1")
     language = models.CharField(max_length=8, default="en")
     max_items_per_message = models.PositiveIntegerField(default=100)
@@ -51,6 +54,11 @@ class ContactPoint(models.Model):
     timeout_seconds = models.PositiveIntegerField(default=15)
     sla_hours = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
+    disabled_reason = models.TextField(blank=True)
+    # Circuit breaker: after enough consecutive failures no message is sent until circuit_open_until, then one
+    # probe is let through; success closes the circuit.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    circuit_open_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -131,6 +131,7 @@ class Referral(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # due at next_attempt_at; claimed when lease_until is past
+    MANUAL = "manual", "Awaiting manual submission"  # a person submits it through the platform's web form
     SENT = "sent", "Sent"
     STOPPED = "stopped", "Stopped: needs a person"  # 4xx other than 408/429, or endpoint refused
     FAILED = "failed", "Failed: retries exhausted"
@@ -151,11 +152,17 @@ class Delivery(models.Model):
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField(default=0)
+    attempt_base = models.PositiveIntegerField(default=0)  # attempts made before the last re-drive
     next_attempt_at = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)
     payload = models.BinaryField(null=True, blank=True)  # the exact bytes sent, rendered once
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The platform's ticket number (manual channel) or the message id the MTA accepted (email).
+    external_reference = models.CharField(max_length=300, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -217,3 +224,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.object_type}:{self.object_id}"
+
+
+class Alert(models.Model):
+    """Something a supervisor must look at now: a contact point disabled, a threat to life, a dead letter."""
+
+    kind = models.CharField(max_length=32)
+    message = models.TextField()
+    contact_point = models.ForeignKey(
+        "platforms.ContactPoint", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"

@@ -5,11 +5,12 @@ AuditEvent per changed object, and queue side effects with `transaction.on_commi
 or broker I/O inside the transaction. Nothing outside this module assigns `.status`.
 """
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role
@@ -19,9 +20,11 @@ from platforms.urls import InvalidURL, canonicalize, resolve_platform, validate_
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from .models import (
+    Alert,
     Case,
     Category,
     Delivery,
+    DeliveryAttempt,
     DeliveryStatus,
     Instrument,
     Item,
@@ -191,60 +194,148 @@ def item_propose(*, actor, item_id: int) -> Item:
     return item
 
 
-def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) -> Item:
-    """A supervisor approves a proposed item: four-eyes, never their own proposal.
+def _due_at(instrument: str, contact_points, now):
+    if instrument == Instrument.REMOVAL_ORDER:
+        return now + timedelta(hours=1)  # provisional: recomputed from the time of sending
+    sla = min((cp.sla_hours for cp in contact_points if cp.sla_hours), default=settings.REFERRAL_SLA_HOURS)
+    return now + timedelta(hours=sla)
 
-    In one transaction: item → approved, one queued Referral to the item's platform, one pending Delivery
-    (outbox row) per active contact point of that platform, and their audit events. The dispatcher is nudged
-    after commit. Raises NotPermitted for one's own proposal, Conflict when no platform (or no active contact
-    point) can receive it, TransitionNotAllowed when the item is not proposed.
+
+def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor) -> list[dict]:
+    """Put referrals into outbox rows for one contact point, batching up to its max items per message.
+
+    Referrals approved within DELIVERY_BATCH_WINDOW_SECONDS of each other join the same still-unclaimed row
+    (locked here, so the dispatcher cannot claim it half-filled). Returns the audit entries to write.
     """
+    size = max(contact_point.max_items_per_message, 1)
+    window = settings.DELIVERY_BATCH_WINDOW_SECONDS if size > 1 else 0
+    through = Delivery.referrals.through
+    entries, links, remaining = [], [], list(referrals)
+    if window and remaining:
+        qs = Delivery.objects.filter(
+            contact_point=contact_point, status=DeliveryStatus.PENDING, attempts=0, payload__isnull=True,
+            lease_until__isnull=True, next_attempt_at__gt=now,
+        ).order_by("created_at")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        open_batch = qs.first()
+        if open_batch is not None:
+            room = size - through.objects.filter(delivery_id=open_batch.pk).count()
+            if room > 0:
+                joining, remaining = remaining[:room], remaining[room:]
+                links += [through(delivery_id=open_batch.pk, referral_id=r.pk) for r in joining]
+                entries.append({"actor": actor, "verb": "delivery.joined", "object_type": "delivery",
+                                "object_id": open_batch.pk, "after": {"referrals": [r.pk for r in joining]}})
+    for start in range(0, len(remaining), size):
+        chunk = remaining[start:start + size]
+        delivery = Delivery.objects.create(contact_point=contact_point,
+                                           next_attempt_at=now + timedelta(seconds=window))
+        links += [through(delivery_id=delivery.pk, referral_id=r.pk) for r in chunk]
+        entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery.pk,
+                        "after": {"contact_point": contact_point.pk, "channel": contact_point.channel,
+                                  "referrals": [r.pk for r in chunk]}})
+    through.objects.bulk_create(links)
+    return entries
+
+
+def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[ContactPoint], now) -> tuple:
+    """Checks and writes for one locked item; returns (referral, audit entries). Raises DomainError."""
+    _check_item_move(item, S.APPROVED)
+    if item.proposed_by_id == actor.pk:
+        raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
+    if item.platform_id is None:
+        raise Conflict(
+            f"No platform claims the host of {item.url}; register the platform's domain, "
+            "or log the item with a platform, before approving."
+        )
+    if not contact_points:
+        raise Conflict(f"Platform '{item.platform.slug}' has no active contact point to receive referrals.")
+    item.status = S.APPROVED
+    item.decided_by = actor
+    item.save(update_fields=["status", "decided_by", "updated_at"])
+    referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
+                                       due_at=_due_at(instrument, contact_points, now), approved_by=actor)
+    entries = [
+        {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item.pk,
+         "before": {"status": S.PROPOSED}, "after": {"status": S.APPROVED, "instrument": instrument}},
+        {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral.pk,
+         "after": {"status": referral.status, "platform": item.platform.slug, "instrument": instrument}},
+    ]
+    return referral, entries
+
+
+def _check_instrument(instrument: str) -> None:
     if instrument not in Instrument.values:
         raise InvalidInput(
             "Unknown instrument.",
             field_errors={"instrument": [f"'{instrument}' is not one of: {', '.join(Instrument.values)}."]},
         )
+
+
+def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) -> Item:
+    """A supervisor approves a proposed item: four-eyes, never their own proposal.
+
+    In one transaction: item → approved, one queued Referral to the item's platform, its place in an outbox row
+    (Delivery) per active contact point of that platform, and their audit events. The dispatcher is nudged
+    after commit. Raises NotPermitted for one's own proposal, Conflict when no platform (or no active contact
+    point) can receive it, TransitionNotAllowed when the item is not proposed.
+    """
+    _check_instrument(instrument)
     with transaction.atomic():
         item = _lock_item(item_id)
-        _check_item_move(item, S.APPROVED)
-        if item.proposed_by_id == actor.pk:
-            raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
-        if item.platform_id is None:
-            raise Conflict(
-                f"No platform claims the host of {item.url}; register the platform's domain, "
-                "or log the item with a platform, before approving."
-            )
-        contact_points = list(ContactPoint.objects.filter(platform_id=item.platform_id, active=True))
-        if not contact_points:
-            raise Conflict(f"Platform '{item.platform.slug}' has no active contact point to receive referrals.")
         now = timezone.now()
-        if instrument == Instrument.REMOVAL_ORDER:
-            due_at = now + timedelta(hours=1)
-        else:
-            sla = min((cp.sla_hours for cp in contact_points if cp.sla_hours), default=settings.REFERRAL_SLA_HOURS)
-            due_at = now + timedelta(hours=sla)
-        item.status = S.APPROVED
-        item.decided_by = actor
-        item.save(update_fields=["status", "decided_by", "updated_at"])
-        referral = Referral.objects.create(
-            item=item, platform_id=item.platform_id, instrument=instrument, due_at=due_at, approved_by=actor
-        )
-        entries = [
-            {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item.pk,
-             "before": {"status": S.PROPOSED}, "after": {"status": S.APPROVED, "instrument": instrument}},
-            {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral.pk,
-             "after": {"status": referral.status, "platform": item.platform.slug, "instrument": instrument}},
-        ]
+        contact_points = list(ContactPoint.objects.filter(platform_id=item.platform_id, active=True))
+        referral, entries = _approve_locked(item, actor=actor, instrument=instrument,
+                                            contact_points=contact_points, now=now)
         for cp in contact_points:
-            delivery = Delivery.objects.create(contact_point=cp, next_attempt_at=now)
-            delivery.referrals.add(referral)
-            entries.append(
-                {"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery.pk,
-                 "after": {"contact_point": cp.pk, "channel": cp.channel, "referrals": [referral.pk]}}
-            )
+            entries += _enqueue([referral], cp, now, actor)
         audit.record_many(entries)
         transaction.on_commit(_nudge_dispatcher)
     return item
+
+
+def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrument.REFERRAL) -> dict:
+    """Approve many proposed items in one transaction (an action day's batch).
+
+    Each item is checked as by item_approve; the ones that fail are left unchanged and reported, the others
+    are approved together, their referrals batched per contact point. Returns
+    {"approved": [item ids], "referrals": [referral ids], "errors": [{"item", "detail", "status_code"}]}.
+    """
+    _check_instrument(instrument)
+    ids = sorted(set(int(i) for i in item_ids))
+    result = {"approved": [], "referrals": [], "errors": []}
+    with transaction.atomic():
+        items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        platform_ids = {i.platform_id for i in items.values() if i.platform_id}
+        cps_by_platform: dict[int, list[ContactPoint]] = {}
+        for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).select_related("platform"):
+            cps_by_platform.setdefault(cp.platform_id, []).append(cp)
+        now = timezone.now()
+        entries, per_cp = [], {}
+        for item_id in ids:
+            item = items.get(item_id)
+            if item is None:
+                result["errors"].append({"item": item_id, "detail": f"Item {item_id} does not exist.",
+                                         "status_code": 404})
+                continue
+            cps = cps_by_platform.get(item.platform_id, [])
+            try:
+                referral, more = _approve_locked(item, actor=actor, instrument=instrument, contact_points=cps,
+                                                 now=now)
+            except (TransitionNotAllowed, NotPermitted, Conflict) as exc:
+                result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
+                continue
+            entries += more
+            result["approved"].append(item_id)
+            result["referrals"].append(referral.pk)
+            for cp in cps:
+                per_cp.setdefault(cp.pk, (cp, []))[1].append(referral)
+        for cp, referrals in per_cp.values():
+            entries += _enqueue(referrals, cp, now, actor)
+        if entries:
+            audit.record_many(entries)
+            transaction.on_commit(_nudge_dispatcher)
+    return result
 
 
 def _item_decide(*, actor, item_id: int, target: str, reason: str, verb: str) -> Item:
@@ -338,74 +429,193 @@ def referral_record_status(
 # --- Deliveries (called by the dispatcher, actor = system) ----------------------------------------------
 
 
-def delivery_mark_sent(*, delivery_id, attempt_number: int) -> bool:
-    """Delivery → sent and its queued referrals → sent, if the delivery is still ours (attempt number holds).
+def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAttempt],
+                         from_status: str = DeliveryStatus.PENDING) -> list:
+    """Deliveries → sent, their queued referrals → sent, with the sending records, in one transaction.
 
-    Returns False when another claim overtook this attempt (its result is then the other claim's to record).
+    `sent` is [(delivery_id, attempt_number, external_reference)]. A delivery whose attempt number moved on
+    (another claim overtook this attempt after our lease ran out) is left to that claim. Returns the ids
+    marked sent.
     """
+    if not sent:
+        return []
+    expected = {delivery_id: (number, ref) for delivery_id, number, ref in sent}
     with transaction.atomic():
         now = timezone.now()
-        updated = Delivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number
-        ).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, last_status_code=None, last_error="")
-        if not updated:
-            return False
-        referrals = list(
-            Referral.objects.select_for_update().filter(deliveries__id=delivery_id).order_by("id")
-        )
-        entries = [{"actor": None, "verb": "delivery.sent", "object_type": "delivery", "object_id": delivery_id,
-                    "after": {"attempt": attempt_number, "referrals": [r.pk for r in referrals]}}]
-        for referral in referrals:
-            fields = []
-            if referral.sent_at is None:
-                referral.sent_at = now
-                fields.append("sent_at")
-                if referral.instrument == Instrument.REMOVAL_ORDER:
-                    # TCO Art 3(3): one hour from receipt.
-                    referral.due_at = now + timedelta(hours=1)
-                    fields.append("due_at")
-            if referral.status in (R.QUEUED, R.FAILED):
-                entries.append({"actor": None, "verb": "referral.sent", "object_type": "referral",
-                                "object_id": referral.pk, "before": {"status": referral.status},
-                                "after": {"status": R.SENT}})
-                referral.status = R.SENT
-                fields.append("status")
-            if fields:
-                referral.save(update_fields=fields + ["updated_at"])
+        rows = Delivery.objects.select_for_update().filter(pk__in=list(expected)).values_list(
+            "pk", "status", "attempts")
+        ours = [pk for pk, status, attempts in rows if status == from_status and attempts == expected[pk][0]]
+        if not ours:
+            return []
+        DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in set(ours)],
+                                            ignore_conflicts=True)
+        for pk in ours:
+            Delivery.objects.filter(pk=pk).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None,
+                                                  last_status_code=None, last_error="",
+                                                  external_reference=expected[pk][1][:300])
+        links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours)
+                     .values_list("delivery_id", "referral_id"))
+        referral_ids = sorted({r for _, r in links})
+        referrals = list(Referral.objects.select_for_update().filter(pk__in=referral_ids)
+                         .values_list("pk", "status", "sent_at", "instrument"))
+        unsent = [pk for pk, _, sent_at, _ in referrals if sent_at is None]
+        # TCO Art 3(3): a removal order's hour runs from receipt.
+        Referral.objects.filter(pk__in=unsent, instrument=Instrument.REMOVAL_ORDER).update(
+            due_at=now + timedelta(hours=1))
+        Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now)
+        to_sent = [pk for pk, status, _, _ in referrals if status == R.QUEUED]
+        Referral.objects.filter(pk__in=to_sent).update(status=R.SENT, updated_at=now)
+        by_delivery: dict = {}
+        for delivery_id, referral_id in links:
+            by_delivery.setdefault(delivery_id, []).append(referral_id)
+        entries = [{"actor": None, "verb": "delivery.sent", "object_type": "delivery", "object_id": pk,
+                    "after": {"attempt": expected[pk][0], "referrals": sorted(by_delivery.get(pk, []))}}
+                   for pk in ours]
+        entries += [{"actor": None, "verb": "referral.sent", "object_type": "referral", "object_id": pk,
+                     "before": {"status": R.QUEUED}, "after": {"status": R.SENT}} for pk in to_sent]
         audit.record_many(entries)
-    return True
+    return ours
+
+
+def delivery_release(*, delivery_id, attempt_number: int, next_attempt_at) -> bool:
+    """Give a claimed delivery back without an attempt (paced, circuit open, or not reached in time)."""
+    from django.db.models import F
+
+    return bool(Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number)
+                .update(attempts=F("attempts") - 1, lease_until=None, next_attempt_at=next_attempt_at))
+
+
+def _fail_orphaned_referrals(delivery_id, entries: list) -> None:
+    """Referrals of a dead delivery fail unless another delivery of theirs is still alive."""
+    alive = [DeliveryStatus.PENDING, DeliveryStatus.MANUAL, DeliveryStatus.SENT]
+    for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery_id, status=R.QUEUED):
+        if not referral.deliveries.filter(status__in=alive).exists():
+            referral.status = R.FAILED
+            referral.save(update_fields=["status", "updated_at"])
+            entries.append({"actor": None, "verb": "referral.failed", "object_type": "referral",
+                            "object_id": referral.pk, "before": {"status": R.QUEUED}, "after": {"status": R.FAILED}})
 
 
 def delivery_record_failure(
     *, delivery_id, attempt_number: int, final_status: str | None, next_attempt_at, status_code, error: str,
-    disable_contact_point: bool = False,
+    disable_contact_point: bool = False, attempt_record: DeliveryAttempt | None = None,
 ) -> bool:
-    """Record a failed attempt: schedule the retry, or stop/fail the delivery (and fail its referrals)."""
+    """Record a failed attempt: schedule the retry, or stop/fail the delivery (and fail its referrals).
+
+    A stopped or failed delivery raises an Alert for supervisors (the dead-letter list); a 410 also disables
+    the contact point.
+    """
     with transaction.atomic():
-        qs = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number)
-        if final_status is None:
-            return bool(
-                qs.update(next_attempt_at=next_attempt_at, lease_until=None, last_status_code=status_code,
-                          last_error=error[:2000])
-            )
-        if not qs.update(status=final_status, lease_until=None, last_status_code=status_code,
-                         last_error=error[:2000]):
+        qs = Delivery.objects.select_for_update().filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                                         attempts=attempt_number)
+        delivery = qs.select_related("contact_point", "contact_point__platform").first()
+        if delivery is None:
             return False
-        delivery = Delivery.objects.select_related("contact_point").get(pk=delivery_id)
+        if attempt_record is not None:
+            DeliveryAttempt.objects.bulk_create([attempt_record], ignore_conflicts=True)
+        delivery.lease_until = None
+        delivery.last_status_code = status_code
+        delivery.last_error = error[:2000]
+        fields = ["lease_until", "last_status_code", "last_error"]
+        if final_status is None:
+            delivery.next_attempt_at = next_attempt_at
+            delivery.save(update_fields=fields + ["next_attempt_at"])
+            return True
+        delivery.status = final_status
+        delivery.save(update_fields=fields + ["status"])
+        cp = delivery.contact_point
         entries = [{"actor": None, "verb": f"delivery.{final_status}", "object_type": "delivery",
                     "object_id": delivery_id, "after": {"attempt": attempt_number, "error": error[:500]}}]
+        what = ("stopped: a person must look" if final_status == DeliveryStatus.STOPPED
+                else "failed: retries exhausted")
+        Alert.objects.create(kind=f"delivery_{final_status}", delivery=delivery, contact_point=cp,
+                             message=f"Delivery to {cp.platform.name} ({cp.channel} {cp.endpoint}) {what}. {error[:300]}")
         if disable_contact_point:
-            ContactPoint.objects.filter(pk=delivery.contact_point_id).update(active=False)
+            reason = f"Disabled after HTTP 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC."
+            ContactPoint.objects.filter(pk=cp.pk).update(active=False, disabled_reason=reason)
             entries.append({"actor": None, "verb": "contact_point.disabled", "object_type": "contactpoint",
-                            "object_id": delivery.contact_point_id, "after": {"reason": error[:500]}})
-        # A referral fails only if none of its deliveries is still pending or sent.
-        for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery_id, status=R.QUEUED):
-            alive = referral.deliveries.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENT]).exists()
-            if not alive:
-                referral.status = R.FAILED
-                referral.save(update_fields=["status", "updated_at"])
-                entries.append({"actor": None, "verb": "referral.failed", "object_type": "referral",
-                                "object_id": referral.pk, "before": {"status": R.QUEUED},
-                                "after": {"status": R.FAILED}})
+                            "object_id": cp.pk, "after": {"reason": reason}})
+            Alert.objects.create(kind="contact_point_disabled", contact_point=cp, delivery=delivery,
+                                 message=f"{cp.platform.name}'s {cp.channel} contact point {cp.endpoint} answered "
+                                         "410 Gone and was disabled. Referrals to it are held until it is fixed.")
+        _fail_orphaned_referrals(delivery_id, entries)
         audit.record_many(entries)
     return True
+
+
+def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
+    """A manual contact point's delivery becomes a task for an analyst (the prepared text is its payload)."""
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                          attempts=attempt_number).update(status=DeliveryStatus.MANUAL,
+                                                                          lease_until=None)
+        if updated:
+            audit.record_many([{"actor": None, "verb": "delivery.manual_task", "object_type": "delivery",
+                                "object_id": delivery_id, "after": {"status": DeliveryStatus.MANUAL}}])
+    return bool(updated)
+
+
+def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
+    """An analyst submitted the prepared text through the platform's form and records its ticket number."""
+    ticket = (ticket or "").strip()
+    if not ticket:
+        raise InvalidInput("Record the platform's ticket number.",
+                           field_errors={"ticket": ["This field may not be blank."]})
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_for_update().filter(pk=delivery_id)
+                    .select_related("contact_point").first())
+        if delivery is None:
+            raise NotFound("Not found.")
+        if delivery.status != DeliveryStatus.MANUAL:
+            raise TransitionNotAllowed(f"Delivery {delivery_id} is '{delivery.status}'; only a manual task can be "
+                                       "marked submitted.")
+        now = timezone.now()
+        record = DeliveryAttempt(
+            delivery_id=delivery.pk, number=delivery.attempts, endpoint=delivery.contact_point.endpoint,
+            started_at=now, finished_at=now, duration_ms=0,
+            request_sha256=hashlib.sha256(bytes(delivery.payload or b"")).hexdigest(),
+            signature=f"submitted by {actor.get_username()}", response_status=None,
+            response_excerpt=f"platform ticket {ticket[:200]}", outcome="sent",
+        )
+        deliveries_mark_sent([(delivery.pk, delivery.attempts, ticket)], attempt_records=[record],
+                             from_status=DeliveryStatus.MANUAL)
+        Delivery.objects.filter(pk=delivery_id).update(completed_by=actor)
+        Referral.objects.filter(deliveries__id=delivery_id, platform_reference="").update(
+            platform_reference=ticket[:200])
+        audit.record_many([{"actor": actor, "verb": "delivery.manual_submitted", "object_type": "delivery",
+                            "object_id": delivery_id, "after": {"ticket": ticket[:200]}}])
+        delivery.refresh_from_db()
+    return delivery
+
+
+def delivery_redrive(*, actor, delivery_id) -> Delivery:
+    """A supervisor sends a dead letter (failed or stopped delivery) again: the same id and bytes, a fresh
+    retry schedule; its failed referrals go back to queued. The contact point must be active."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("contact_point").filter(pk=delivery_id).first()
+        if delivery is None:
+            raise NotFound("Not found.")
+        if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.STOPPED):
+            raise TransitionNotAllowed(f"Delivery {delivery_id} is '{delivery.status}'; only failed or stopped "
+                                       "deliveries can be re-driven.")
+        if not delivery.contact_point.active:
+            raise Conflict("The contact point is disabled; fix and re-enable it before re-driving its deliveries.")
+        before = delivery.status
+        now = timezone.now()
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempt_base = delivery.attempts
+        delivery.next_attempt_at = now
+        delivery.lease_until = None
+        delivery.save(update_fields=["status", "attempt_base", "next_attempt_at", "lease_until"])
+        entries = [{"actor": actor, "verb": "delivery.redriven", "object_type": "delivery", "object_id": delivery.pk,
+                    "before": {"status": before}, "after": {"status": DeliveryStatus.PENDING}}]
+        for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery.pk, status=R.FAILED):
+            _check_referral_move(referral, R.QUEUED)
+            referral.status = R.QUEUED
+            referral.save(update_fields=["status", "updated_at"])
+            entries.append({"actor": actor, "verb": "referral.requeued", "object_type": "referral",
+                            "object_id": referral.pk, "before": {"status": R.FAILED}, "after": {"status": R.QUEUED}})
+        Alert.objects.filter(delivery=delivery, resolved_at__isnull=True).update(resolved_at=now, resolved_by=actor)
+        audit.record_many(entries)
+        transaction.on_commit(_nudge_dispatcher)
+    return delivery

@@ -3,14 +3,19 @@
 PostgreSQL is the record of what must be sent; the broker only says "look now". A claim takes due rows with
 `SELECT … FOR UPDATE SKIP LOCKED`, bumps their attempt counter and sets a lease; a worker that dies mid-send
 lets the lease run out and the next sweep claims the row again (same id, same bytes: the receiver dedupes).
+
+Within one run, sends go through a small scheduler: at most DELIVERY_CONCURRENCY in flight, at most
+DELIVERY_PER_CONTACT_POINT_CONCURRENCY to any one contact point, results recorded as they complete (several
+at a time, in one transaction), new rows claimed as slots free. A slow platform holds a few threads, not all.
 """
 
 import email.utils
 import logging
-import math
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -20,30 +25,45 @@ from django.db.models import Q
 from django.utils import timezone
 
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
-from platforms.models import Channel
+from platforms.models import Channel, ContactPoint
 
 from .. import workflow
 from ..models import Delivery, DeliveryAttempt, DeliveryStatus
-from . import formatters, webhook
-from .result import SendResult
+from . import email as email_channel
+from . import formatters, pacing, webhook
+from .result import GONE, SENT, STOP, SendResult
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_STATUSES = {408, 429}
+
+@dataclass
+class Job:
+    delivery: Delivery
+    attempt: int
+    lease_until: object
+    body: bytes = b""
+    refused: str = ""
+
+    @property
+    def contact_point(self) -> ContactPoint:
+        return self.delivery.contact_point
 
 
-def _lease_seconds(count: int) -> int:
-    rounds = math.ceil(max(count, 1) / max(settings.DELIVERY_CONCURRENCY, 1))
-    return rounds * (settings.DELIVERY_TIMEOUT_SECONDS + 5) + 60
+def _lease_seconds() -> int:
+    # A claimed row may wait behind a few sends to the same contact point before its own; cover that.
+    per_cp = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
+    rounds = max(settings.DELIVERY_BATCH_SIZE // per_cp, 1)
+    return min(rounds, 8) * (settings.DELIVERY_TIMEOUT_SECONDS + 5) + 60
 
 
-def claim_due(limit: int) -> list[tuple]:
-    """Claim up to `limit` due deliveries; returns [(delivery_id, attempt_number)]."""
+def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
+    """Claim up to `limit` due deliveries; returns [(delivery_id, attempt_number, lease_until)]."""
     with transaction.atomic():
         now = timezone.now()
         qs = (
             Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .exclude(contact_point_id__in=list(exclude_contact_points))
             .order_by("next_attempt_at")
         )
         if connection.features.has_select_for_update_skip_locked:
@@ -51,7 +71,7 @@ def claim_due(limit: int) -> list[tuple]:
         rows = list(qs.values_list("id", "attempts")[:limit])
         if not rows:
             return []
-        lease_until = now + timedelta(seconds=_lease_seconds(len(rows)))
+        lease_until = now + timedelta(seconds=_lease_seconds())
         claimed = []
         for delivery_id, attempts in rows:
             # Conditional on the attempt count we read: a row another claimer took in between is skipped
@@ -59,7 +79,7 @@ def claim_due(limit: int) -> list[tuple]:
             if Delivery.objects.filter(pk=delivery_id, attempts=attempts).update(
                 attempts=attempts + 1, lease_until=lease_until
             ):
-                claimed.append((delivery_id, attempts + 1))
+                claimed.append((delivery_id, attempts + 1, lease_until))
         return claimed
 
 
@@ -73,14 +93,24 @@ def _ensure_payload(delivery: Delivery) -> bytes:
     return bytes(Delivery.objects.values_list("payload", flat=True).get(pk=delivery.pk))
 
 
-def _send_one(client: httpx.Client, job: dict) -> SendResult:
-    cp = job["contact_point"]
-    if job.get("refused"):
-        return SendResult(endpoint=cp.endpoint, error=job["refused"])
+def _signing_secrets(cp: ContactPoint) -> list[str]:
+    secrets = [cp.secret]
+    if cp.previous_secret and cp.previous_secret_until and cp.previous_secret_until > timezone.now():
+        secrets.append(cp.previous_secret)
+    return secrets
+
+
+def _send(client: httpx.Client, job: Job) -> SendResult:
+    cp = job.contact_point
+    if job.refused:
+        return SendResult(endpoint=cp.endpoint, verdict=STOP, error=job.refused)
     if cp.channel == Channel.WEBHOOK:
-        return webhook.send(client, endpoint=cp.endpoint, secret=cp.secret, msg_id=str(job["delivery"].pk),
-                            body=job["body"], timeout=min(cp.timeout_seconds, settings.DELIVERY_TIMEOUT_SECONDS))
-    return SendResult(endpoint=cp.endpoint, error=f"channel '{cp.channel}' is not available yet")
+        return webhook.send(client, endpoint=cp.endpoint, secrets_=_signing_secrets(cp), msg_id=str(job.delivery.pk),
+                            body=job.body, timeout=cp.timeout_seconds)
+    if cp.channel == Channel.EMAIL:
+        return email_channel.send(to=cp.endpoint, body=job.body, timeout=cp.timeout_seconds,
+                                  message_id=formatters.message_id(job.delivery))
+    return SendResult(endpoint=cp.endpoint, verdict=STOP, error=f"channel '{cp.channel}' cannot be sent")
 
 
 def _retry_delay(attempt_number: int, retry_after: str | None) -> float | None:
@@ -93,100 +123,183 @@ def _retry_delay(attempt_number: int, retry_after: str | None) -> float | None:
         try:
             delay = max(delay, float(retry_after))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(retry_after) if retry_after else None
-            if parsed is not None:
+            try:
+                parsed = email.utils.parsedate_to_datetime(retry_after)
                 delay = max(delay, (parsed - timezone.now()).total_seconds())
+            except (TypeError, ValueError):
+                pass
     return delay
 
 
-def _record(job: dict, result: SendResult) -> str:
-    delivery, number = job["delivery"], job["attempt"]
-    code = result.status_code
-    if result.ok:
-        outcome, final, disable = "sent", None, False
-    elif job.get("refused"):
-        outcome, final, disable = "stopped", DeliveryStatus.STOPPED, False
-    elif code == 410:
-        outcome, final, disable = "stopped", DeliveryStatus.STOPPED, True
-    elif code is None or code in RETRYABLE_STATUSES or code >= 500:
-        outcome, final, disable = "retry", None, False
-    else:  # 3xx and other 4xx: the request itself is wrong for this endpoint; a person must look
-        outcome, final, disable = "stopped", DeliveryStatus.STOPPED, False
-    next_at = None
-    if outcome == "retry":
-        delay = _retry_delay(number, result.retry_after)
-        if delay is None:
-            outcome, final = "failed", DeliveryStatus.FAILED
-        else:
-            next_at = timezone.now() + timedelta(seconds=delay)
-    error = result.error or ("" if result.ok else f"HTTP {code}: {result.response_excerpt[:300]}")
-    DeliveryAttempt.objects.get_or_create(
-        delivery_id=delivery.pk,
-        number=number,
-        defaults=dict(
-            endpoint=result.endpoint, started_at=result.started_at, finished_at=timezone.now(),
-            duration_ms=result.duration_ms, request_sha256=result.request_sha256, signature=result.signature,
-            response_status=code, response_sha256=result.response_sha256,
-            response_excerpt=result.response_excerpt[:500], error=error[:2000], outcome=outcome,
-        ),
+def _attempt_record(job: Job, result: SendResult, outcome: str) -> DeliveryAttempt:
+    error = result.error or ("" if result.ok else f"HTTP {result.status_code}: {result.response_excerpt[:300]}")
+    return DeliveryAttempt(
+        delivery_id=job.delivery.pk, number=job.attempt, endpoint=result.endpoint[:2048],
+        started_at=result.started_at, finished_at=timezone.now(), duration_ms=result.duration_ms,
+        request_sha256=result.request_sha256, signature=result.signature, response_status=result.status_code,
+        response_sha256=result.response_sha256, response_excerpt=result.response_excerpt[:500],
+        error=error[:2000], outcome=outcome,
     )
-    if outcome == "sent":
-        workflow.delivery_mark_sent(delivery_id=delivery.pk, attempt_number=number)
-    else:
-        workflow.delivery_record_failure(
-            delivery_id=delivery.pk, attempt_number=number, final_status=final, next_attempt_at=next_at,
-            status_code=code, error=error, disable_contact_point=disable,
+
+
+def record_results(done: list[tuple[Job, SendResult]]) -> Counter:
+    """Store the sending records and move the deliveries on. Successes are written together."""
+    counts: Counter = Counter()
+    sent = [(job, result) for job, result in done if result.verdict == SENT]
+    if sent:
+        workflow.deliveries_mark_sent(
+            [(job.delivery.pk, job.attempt, result.external_reference) for job, result in sent],
+            attempt_records=[_attempt_record(job, result, "sent") for job, result in sent],
         )
-    return outcome
-
-
-def dispatch_batch(client: httpx.Client, limit: int) -> dict:
-    """Claim, send and record one batch. Returns counts per outcome."""
-    claimed = claim_due(limit)
-    if not claimed:
-        return {}
-    attempts = dict(claimed)
-    deliveries = Delivery.objects.select_related("contact_point", "contact_point__platform").in_bulk(attempts)
-    jobs = []
-    for delivery_id, number in claimed:
-        delivery = deliveries[delivery_id]
-        job = {"delivery": delivery, "attempt": number, "contact_point": delivery.contact_point}
-        cp = delivery.contact_point
-        if not cp.active:
-            job["refused"] = "The contact point is disabled."
+        for cp_id in {job.contact_point.pk for job, _ in sent}:
+            pacing.record_success(cp_id)
+        counts["sent"] += len(sent)
+    for job, result in done:
+        if result.verdict == SENT:
+            continue
+        final, disable, next_at, outcome = None, False, None, "retry"
+        if result.verdict == GONE:
+            final, disable, outcome = DeliveryStatus.STOPPED, True, "stopped"
+        elif result.verdict == STOP:
+            final, outcome = DeliveryStatus.STOPPED, "stopped"
         else:
-            try:
-                if cp.channel == Channel.WEBHOOK:
-                    check_http_endpoint(cp.endpoint)
-            except EndpointNotAllowed as exc:
-                job["refused"] = f"Endpoint refused: {exc}"
-        job["body"] = _ensure_payload(delivery)
-        jobs.append(job)
-    with ThreadPoolExecutor(max_workers=min(settings.DELIVERY_CONCURRENCY, len(jobs))) as pool:
-        results = list(pool.map(lambda j: _send_one(client, j), jobs))
-    counts: dict[str, int] = {}
-    for job, result in zip(jobs, results, strict=True):
-        try:
-            outcome = _record(job, result)
-        except Exception:  # recording must not lose the rest of the batch; the lease brings this one back
-            log.exception("could not record attempt %s of delivery %s", job["attempt"], job["delivery"].pk)
-            outcome = "error"
-        counts[outcome] = counts.get(outcome, 0) + 1
-    log.info("dispatched %s", counts)
+            delay = _retry_delay(job.attempt - job.delivery.attempt_base, result.retry_after)
+            if delay is None:
+                final, outcome = DeliveryStatus.FAILED, "failed"
+            else:
+                next_at = timezone.now() + timedelta(seconds=delay)
+            if not job.refused:
+                pacing.record_failure(job.contact_point.pk)
+        record = _attempt_record(job, result, outcome)
+        workflow.delivery_record_failure(
+            delivery_id=job.delivery.pk, attempt_number=job.attempt, final_status=final, next_attempt_at=next_at,
+            status_code=result.status_code, error=record.error, disable_contact_point=disable, attempt_record=record,
+        )
+        counts[outcome] += 1
     return counts
 
 
-def dispatch_due(*, time_budget: float = 20.0) -> dict:
-    """Drain due deliveries in batches until none is due or the time budget is spent."""
-    totals: dict[str, int] = {}
+def _prepare(claimed: list[tuple]) -> tuple[list[Job], Counter]:
+    """Load claimed rows; hand manual ones to people; hold back what pacing forbids; render payloads."""
+    counts: Counter = Counter()
+    deliveries = Delivery.objects.select_related("contact_point", "contact_point__platform").in_bulk(
+        [c[0] for c in claimed]
+    )
+    jobs = []
+    for delivery_id, attempt, lease_until in claimed:
+        delivery = deliveries[delivery_id]
+        job = Job(delivery=delivery, attempt=attempt, lease_until=lease_until)
+        cp = delivery.contact_point
+        try:
+            job.body = _ensure_payload(delivery)
+        except Exception as exc:  # a template or data problem: stop this one, tell a person, keep going
+            log.exception("could not render delivery %s", delivery_id)
+            job.refused = f"Could not render the message: {type(exc).__name__}: {exc}"
+            jobs.append(job)
+            continue
+        if cp.channel == Channel.MANUAL:
+            workflow.delivery_await_manual(delivery_id=delivery_id, attempt_number=attempt)
+            counts["manual"] += 1
+            continue
+        if not cp.active:
+            job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
+        elif cp.channel == Channel.WEBHOOK:
+            try:
+                check_http_endpoint(cp.endpoint)
+            except EndpointNotAllowed as exc:
+                job.refused = f"Endpoint refused: {exc}"
+        if not job.refused:
+            allowed, retry_at = pacing.circuit_allows(cp)
+            if not allowed:
+                workflow.delivery_release(delivery_id=delivery_id, attempt_number=attempt, next_attempt_at=retry_at)
+                counts["held"] += 1
+                continue
+            wait_seconds = pacing.take_rate_token(cp)
+            if wait_seconds is not None:
+                workflow.delivery_release(delivery_id=delivery_id, attempt_number=attempt,
+                                          next_attempt_at=timezone.now() + timedelta(seconds=wait_seconds))
+                counts["paced"] += 1
+                continue
+        jobs.append(job)
+    return jobs, counts
+
+
+def _give_back(job: Job) -> None:
+    workflow.delivery_release(delivery_id=job.delivery.pk, attempt_number=job.attempt, next_attempt_at=timezone.now())
+
+
+def _next_due_in() -> float | None:
+    """Seconds until the next unleased pending delivery is due (None if none is)."""
+    nxt = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, lease_until__isnull=True)
+        .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    )
+    if nxt is None:
+        return None
+    return max((nxt - timezone.now()).total_seconds(), 0.0)
+
+
+def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
+    """Send due deliveries until none is due (or due within `linger` seconds) or the time budget is spent."""
+    concurrency = max(settings.DELIVERY_CONCURRENCY, 1)
+    per_cp_limit = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
     deadline = time.monotonic() + time_budget
-    limits = httpx.Limits(max_connections=settings.DELIVERY_CONCURRENCY * 2,
-                          max_keepalive_connections=settings.DELIVERY_CONCURRENCY)
-    with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            counts = dispatch_batch(client, settings.DELIVERY_BATCH_SIZE)
-            if not counts:
+    totals: Counter = Counter()
+    queued: dict[int, deque[Job]] = defaultdict(deque)
+    inflight: dict = {}
+    inflight_per_cp: Counter = Counter()
+    exhausted = False
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
+    with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
+        while True:
+            waiting = sum(len(q) for q in queued.values())
+            if not exhausted and time.monotonic() < deadline and waiting + len(inflight) < concurrency * 2:
+                busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
+                claimed = claim_due(settings.DELIVERY_BATCH_SIZE, exclude_contact_points=busy)
+                if claimed:
+                    jobs, counts = _prepare(claimed)
+                    totals.update(counts)
+                    for job in jobs:
+                        queued[job.contact_point.pk].append(job)
+                elif not inflight and not waiting:
+                    soon = _next_due_in()
+                    if soon is not None and soon <= linger and time.monotonic() + soon < deadline:
+                        time.sleep(soon + 0.01)
+                        continue
+                    exhausted = True
+                else:
+                    exhausted = not busy
+            for cp_id, q in queued.items():
+                while q and inflight_per_cp[cp_id] < per_cp_limit and len(inflight) < concurrency:
+                    job = q.popleft()
+                    if timezone.now() + timedelta(seconds=job.contact_point.timeout_seconds + 2) > job.lease_until:
+                        _give_back(job)  # our lease would run out mid-send
+                        continue
+                    inflight[pool.submit(_send, client, job)] = job
+                    inflight_per_cp[cp_id] += 1
+            if not inflight:
+                if exhausted or time.monotonic() >= deadline:
+                    break
+                continue
+            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+            finished = []
+            for future in done:
+                job = inflight.pop(future)
+                inflight_per_cp[job.contact_point.pk] -= 1
+                finished.append((job, future.result()))
+            if finished:
+                try:
+                    totals.update(record_results(finished))
+                except Exception:  # recording must not lose the rest; the leases bring these back
+                    log.exception("could not record %d results", len(finished))
+                    totals["error"] += len(finished)
+            if time.monotonic() >= deadline and not inflight:
                 break
-            for key, value in counts.items():
-                totals[key] = totals.get(key, 0) + value
-    return totals
+        for q in queued.values():  # claimed but never sent (time budget spent): due again at once
+            while q:
+                _give_back(q.popleft())
+    result = dict(totals)
+    if result:
+        log.info("dispatched %s", result)
+    return result

@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from .result import SendResult
+from .result import RETRY, SendResult, classify_http
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "referral-desk/1 (+webhook)"
@@ -45,6 +45,11 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+def signature_header(secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """One `v1,` signature per secret, space-separated (the new secret first during a rotation)."""
+    return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets_)
+
+
 def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300, now: float | None = None) -> bool:
     """What a receiver does (used by the sandbox platform and documented for platforms)."""
     msg_id = headers.get("webhook-id", "")
@@ -64,10 +69,11 @@ def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300, now
     return False
 
 
-def send(client: httpx.Client, *, endpoint: str, secret: str, msg_id: str, body: bytes, timeout: float) -> SendResult:
-    """POST once. Never raises for network trouble: the result says what happened."""
+def send(client: httpx.Client, *, endpoint: str, secrets_: list[str], msg_id: str, body: bytes,
+         timeout: float) -> SendResult:
+    """POST once, signed with every given secret. Never raises for network trouble: the result says."""
     timestamp = int(time.time())
-    signature = sign(secret, msg_id, timestamp, body)
+    signature = signature_header(secrets_, msg_id, timestamp, body)
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -87,12 +93,13 @@ def send(client: httpx.Client, *, endpoint: str, secret: str, msg_id: str, body:
                     break
             content = b"".join(chunks)[:MAX_RESPONSE_BYTES]
             result.status_code = response.status_code
+            result.verdict = classify_http(response.status_code)
             result.retry_after = response.headers.get("retry-after")
             result.response_sha256 = hashlib.sha256(content).hexdigest()
             result.response_excerpt = content[:500].decode("utf-8", "replace")
     except httpx.TimeoutException as exc:
-        result.error = f"timeout: {type(exc).__name__}"
+        result.verdict, result.error = RETRY, f"timeout: {type(exc).__name__}"
     except httpx.HTTPError as exc:
-        result.error = f"{type(exc).__name__}: {exc}"[:1000]
+        result.verdict, result.error = RETRY, f"{type(exc).__name__}: {exc}"[:1000]
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result

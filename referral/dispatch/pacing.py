@@ -1,0 +1,69 @@
+"""Pacing per contact point, shared by every worker: a rate limit and a circuit breaker.
+
+The rate limit counts messages per minute in the cache (Redis in production, so it holds across workers and
+machines; per process in the embedded mode). The circuit breaker lives on the ContactPoint row, so that every
+worker sees the same state, and its probe is taken by a conditional UPDATE that only one worker can win.
+"""
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+
+from platforms.models import ContactPoint
+
+
+def take_rate_token(contact_point: ContactPoint) -> float | None:
+    """None if a message may go now; otherwise the seconds until the next minute window opens."""
+    limit = contact_point.rate_per_minute
+    if not limit:
+        return None
+    now = time.time()
+    window = int(now // 60)
+    key = f"cp-rate:{contact_point.pk}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        used = 1
+    if used <= limit:
+        return None
+    return (window + 1) * 60 - now + 0.05
+
+
+def circuit_allows(contact_point: ContactPoint) -> tuple[bool, object]:
+    """(allowed, retry_at). Closed: allowed. Open: not before circuit_open_until. Half-open: one probe wins."""
+    if contact_point.consecutive_failures < settings.CIRCUIT_FAILURE_THRESHOLD:
+        return True, None
+    now = timezone.now()
+    if contact_point.circuit_open_until and contact_point.circuit_open_until > now:
+        return False, contact_point.circuit_open_until
+    # Half-open: whoever moves circuit_open_until forward first sends the probe; the others wait for it.
+    probe_until = now + timedelta(seconds=contact_point.timeout_seconds + 5)
+    won = ContactPoint.objects.filter(
+        pk=contact_point.pk, circuit_open_until=contact_point.circuit_open_until
+    ).update(circuit_open_until=probe_until)
+    contact_point.circuit_open_until = probe_until
+    return (True, None) if won else (False, probe_until)
+
+
+def record_success(contact_point_id: int) -> None:
+    ContactPoint.objects.filter(pk=contact_point_id).exclude(consecutive_failures=0, circuit_open_until=None).update(
+        consecutive_failures=0, circuit_open_until=None
+    )
+
+
+def record_failure(contact_point_id: int) -> None:
+    """One more consecutive transient failure; at the threshold the circuit opens, longer each time."""
+    ContactPoint.objects.filter(pk=contact_point_id).update(consecutive_failures=F("consecutive_failures") + 1)
+    cp = ContactPoint.objects.only("consecutive_failures").get(pk=contact_point_id)
+    over = cp.consecutive_failures - settings.CIRCUIT_FAILURE_THRESHOLD
+    if over >= 0:
+        cooldown = min(settings.CIRCUIT_COOLDOWN_SECONDS * (2 ** min(over, 16)), settings.CIRCUIT_MAX_COOLDOWN_SECONDS)
+        ContactPoint.objects.filter(pk=contact_point_id).update(
+            circuit_open_until=timezone.now() + timedelta(seconds=cooldown)
+        )
