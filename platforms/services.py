@@ -5,6 +5,7 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 
 from referral import audit
+from referral.dispatch.formatters import DEFAULT_FORMAT
 from referral.dispatch.webhook import InvalidSecret, secret_key_bytes
 from referral.errors import InvalidInput
 
@@ -26,6 +27,9 @@ def _check_contact_point(cp: dict) -> dict[str, list[str]]:
             EmailValidator()(endpoint)
         except ValidationError:
             errors["endpoint"] = ["An email contact point needs an email address."]
+    fmt = cp.get("format")
+    if fmt and fmt != DEFAULT_FORMAT[channel]:
+        errors["format"] = [f"A {channel} contact point takes the format '{DEFAULT_FORMAT[channel]}'."]
     if channel == Channel.WEBHOOK:
         try:
             secret_key_bytes(cp.get("secret") or "")
@@ -66,10 +70,56 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
         platform = Platform.objects.create(slug=slug, name=name)
         PlatformDomain.objects.bulk_create([PlatformDomain(platform=platform, domain=d) for d in clean_domains])
         for cp in contact_points:
-            ContactPoint.objects.create(platform=platform, **{**cp, "endpoint": cp["endpoint"].strip()})
+            fields = {**cp, "endpoint": cp["endpoint"].strip()}
+            fields["format"] = cp.get("format") or DEFAULT_FORMAT[cp["channel"]]
+            ContactPoint.objects.create(platform=platform, **fields)
         audit.record(
             actor=actor, verb="platform.created", obj=platform,
             after={"slug": slug, "domains": clean_domains,
                    "contact_points": [{"channel": cp["channel"], "endpoint": cp["endpoint"]} for cp in contact_points]},
         )
     return platform
+
+
+def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, overlap_days: int | None = None):
+    """Start signing with a new secret; the old one keeps signing beside it for the overlap (default 7 days)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from referral.errors import NotFound
+
+    try:
+        secret_key_bytes(secret)
+    except InvalidSecret as exc:
+        raise InvalidInput("The new secret is not valid.", field_errors={"secret": [str(exc)]}) from exc
+    days = settings.WEBHOOK_SECRET_ROTATION_DAYS if overlap_days is None else overlap_days
+    with transaction.atomic():
+        cp = ContactPoint.objects.select_for_update().filter(pk=contact_point_id).first()
+        if cp is None:
+            raise NotFound("Not found.")
+        if cp.channel != Channel.WEBHOOK:
+            raise InvalidInput("Only webhook contact points have a secret.")
+        if secret == cp.secret:
+            raise InvalidInput("The new secret is the current one.", field_errors={"secret": ["Give a new secret."]})
+        cp.previous_secret, cp.secret = cp.secret, secret
+        cp.previous_secret_until = timezone.now() + timedelta(days=days)
+        cp.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+        audit.record(actor=actor, verb="contact_point.secret_rotated", obj=cp,
+                     after={"overlap_until": cp.previous_secret_until.isoformat()})
+    return cp
+
+
+def contact_point_enable(*, actor, contact_point_id: int):
+    """Re-enable a contact point (after a 410 was fixed); resets its circuit breaker."""
+    from referral.errors import NotFound
+
+    with transaction.atomic():
+        cp = ContactPoint.objects.select_for_update().filter(pk=contact_point_id).first()
+        if cp is None:
+            raise NotFound("Not found.")
+        cp.active, cp.disabled_reason, cp.consecutive_failures, cp.circuit_open_until = True, "", 0, None
+        cp.save(update_fields=["active", "disabled_reason", "consecutive_failures", "circuit_open_until"])
+        audit.record(actor=actor, verb="contact_point.enabled", obj=cp)
+    return cp

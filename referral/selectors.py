@@ -41,3 +41,13 @@ def deliveries_with_attempts(referral: Referral) -> QuerySet[Delivery]:
     return referral.deliveries.select_related("contact_point").prefetch_related(
         Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number"))
     ).order_by("created_at")
+
+
+def deliveries_for(user) -> QuerySet[Delivery]:
+    """The outbox for the unit's staff (never for liaisons: it names every platform's endpoints)."""
+    if _anonymous(user) or not user.is_unit_staff:
+        return Delivery.objects.none()
+    return Delivery.objects.select_related("contact_point", "contact_point__platform").prefetch_related(
+        Prefetch("referrals", queryset=Referral.objects.only("id")),
+        Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number")),
+    ).defer("payload")

@@ -528,8 +528,10 @@ def delivery_record_failure(
                     "object_id": delivery_id, "after": {"attempt": attempt_number, "error": error[:500]}}]
         what = ("stopped: a person must look" if final_status == DeliveryStatus.STOPPED
                 else "failed: retries exhausted")
-        Alert.objects.create(kind=f"delivery_{final_status}", delivery=delivery, contact_point=cp,
-                             message=f"Delivery to {cp.platform.name} ({cp.channel} {cp.endpoint}) {what}. {error[:300]}")
+        Alert.objects.create(
+            kind=f"delivery_{final_status}", delivery=delivery, contact_point=cp,
+            message=f"Delivery to {cp.platform.name} ({cp.channel} {cp.endpoint}) {what}. {error[:300]}",
+        )
         if disable_contact_point:
             reason = f"Disabled after HTTP 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC."
             ContactPoint.objects.filter(pk=cp.pk).update(active=False, disabled_reason=reason)

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from platforms.models import Channel, ContactPoint, Platform
 
-from ..models import Case, Category, Instrument, Item, ItemKind, Referral
+from ..models import Case, Category, Delivery, DeliveryAttempt, Instrument, Item, ItemKind, Referral
 from ..workflow import LIAISON_STATUSES
 
 # --- Platforms ------------------------------------------------------------------------------------------
@@ -14,7 +14,7 @@ class ContactPointIn(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     endpoint = serializers.CharField(max_length=2048)
     secret = serializers.CharField(max_length=200, required=False, allow_blank=True, write_only=True)
-    format = serializers.CharField(max_length=32, required=False, default="json-v1")
+    format = serializers.ChoiceField(choices=["json-v1", "email-v1", "text-v1"], required=False)
     language = serializers.CharField(max_length=8, required=False, default="en")
     max_items_per_message = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=100)
     rate_per_minute = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
@@ -31,14 +31,21 @@ class PlatformIn(serializers.Serializer):
 
 class ContactPointOut(serializers.ModelSerializer):
     has_secret = serializers.SerializerMethodField()
+    rotating_until = serializers.DateTimeField(source="previous_secret_until", read_only=True)
 
     class Meta:
         model = ContactPoint
         fields = ["id", "channel", "endpoint", "format", "language", "max_items_per_message", "rate_per_minute",
-                  "timeout_seconds", "sla_hours", "active", "has_secret"]
+                  "timeout_seconds", "sla_hours", "active", "disabled_reason", "has_secret", "rotating_until",
+                  "consecutive_failures", "circuit_open_until"]
 
     def get_has_secret(self, obj) -> bool:
         return bool(obj.secret)
+
+
+class RotateSecretIn(serializers.Serializer):
+    secret = serializers.CharField(max_length=200)
+    overlap_days = serializers.IntegerField(min_value=0, max_value=7, required=False, allow_null=True, default=None)
 
 
 class PlatformOut(serializers.ModelSerializer):
@@ -97,6 +104,17 @@ class ApproveIn(serializers.Serializer):
     instrument = serializers.ChoiceField(choices=Instrument.choices, default=Instrument.REFERRAL)
 
 
+class BulkApproveIn(serializers.Serializer):
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000)
+    instrument = serializers.ChoiceField(choices=Instrument.choices, default=Instrument.REFERRAL)
+
+
+class BulkApproveOut(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.IntegerField())
+    referrals = serializers.ListField(child=serializers.IntegerField())
+    errors = serializers.ListField(child=serializers.DictField())
+
+
 class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
@@ -123,3 +141,34 @@ class ReferralStatusIn(serializers.Serializer):
     platform_reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     action_taken_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+# --- Deliveries -----------------------------------------------------------------------------------------
+
+
+class DeliveryAttemptOut(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["number", "endpoint", "started_at", "finished_at", "duration_ms", "request_sha256", "signature",
+                  "response_status", "response_sha256", "response_excerpt", "error", "outcome"]
+
+
+class DeliveryOut(serializers.ModelSerializer):
+    platform = serializers.CharField(source="contact_point.platform.slug", read_only=True)
+    channel = serializers.CharField(source="contact_point.channel", read_only=True)
+    endpoint = serializers.CharField(source="contact_point.endpoint", read_only=True)
+    referrals = serializers.SerializerMethodField()
+    attempt_records = DeliveryAttemptOut(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "platform", "channel", "endpoint", "status", "attempts", "next_attempt_at", "sent_at",
+                  "last_status_code", "last_error", "external_reference", "created_at", "referrals",
+                  "attempt_records"]
+
+    def get_referrals(self, obj) -> list[int]:
+        return sorted(r.pk for r in obj.referrals.all())
+
+
+class ManualSubmittedIn(serializers.Serializer):
+    ticket = serializers.CharField(max_length=200)

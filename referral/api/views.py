@@ -12,8 +12,9 @@ from platforms.models import Platform
 
 from .. import selectors, workflow
 from ..errors import InvalidInput, NotFound
-from ..models import Item, ItemStatus, Referral, ReferralStatus
+from ..models import Delivery, DeliveryStatus, Item, ItemStatus, Referral, ReferralStatus
 from . import serializers as s
+from .pagination import NewestFirstCursorPagination
 from .permissions import (
     CanReadReferrals,
     IsAdminRole,
@@ -172,6 +173,20 @@ class ItemReturn(_ItemAction):
         return workflow.item_return(actor=request.user, item_id=item_id, reason=data["reason"])
 
 
+class ItemBulkApprove(APIView):
+    """Approve many proposed items at once (an action day's batch); each is checked as a single approval."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=s.BulkApproveIn, responses=s.BulkApproveOut, operation_id="v1_items_bulk_approve")
+    def post(self, request):
+        data = s.BulkApproveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = workflow.item_approve_many(actor=request.user, item_ids=data.validated_data["items"],
+                                            instrument=data.validated_data["instrument"])
+        return Response(result)
+
+
 # --- Referrals ------------------------------------------------------------------------------------------
 
 
@@ -215,3 +230,84 @@ class ReferralStatusUpdate(APIView):
         data.is_valid(raise_exception=True)
         workflow.referral_record_status(actor=request.user, referral_id=pk, **data.validated_data)
         return Response(s.ReferralOut(selectors.referrals_for(request.user).get(pk=pk)).data)
+
+
+# --- Contact points -------------------------------------------------------------------------------------
+
+
+class ContactPointRotateSecret(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(request=s.RotateSecretIn, responses=s.ContactPointOut)
+    def post(self, request, pk: int):
+        data = s.RotateSecretIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        cp = platform_services.contact_point_rotate_secret(actor=request.user, contact_point_id=pk,
+                                                           **data.validated_data)
+        return Response(s.ContactPointOut(cp).data)
+
+
+class ContactPointEnable(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(request=None, responses=s.ContactPointOut)
+    def post(self, request, pk: int):
+        cp = platform_services.contact_point_enable(actor=request.user, contact_point_id=pk)
+        return Response(s.ContactPointOut(cp).data)
+
+
+# --- Deliveries -----------------------------------------------------------------------------------------
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    platform = django_filters.CharFilter(field_name="contact_point__platform__slug")
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "platform"]
+
+
+class DeliveryPagination(NewestFirstCursorPagination):
+    ordering = "-created_at"
+
+
+class DeliveryList(generics.ListAPIView):
+    """The outbox, for the unit's staff: `?status=failed` and `?status=stopped` are the dead letters,
+    `?status=manual` the web-form submissions waiting for an analyst."""
+
+    serializer_class = s.DeliveryOut
+    permission_classes = [IsUnitStaff]
+    filterset_class = DeliveryFilter
+    pagination_class = DeliveryPagination
+
+    def get_queryset(self):
+        return selectors.deliveries_for(self.request.user)
+
+
+class DeliveryDetail(generics.RetrieveAPIView):
+    serializer_class = s.DeliveryOut
+    permission_classes = [IsUnitStaff]
+
+    def get_queryset(self):
+        return selectors.deliveries_for(self.request.user)
+
+
+class DeliveryRedrive(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=None, responses=s.DeliveryOut)
+    def post(self, request, pk):
+        workflow.delivery_redrive(actor=request.user, delivery_id=pk)
+        return Response(s.DeliveryOut(selectors.deliveries_for(request.user).get(pk=pk)).data)
+
+
+class DeliveryManualSubmitted(APIView):
+    permission_classes = [IsAnalystOrSupervisor]
+
+    @extend_schema(request=s.ManualSubmittedIn, responses=s.DeliveryOut)
+    def post(self, request, pk):
+        data = s.ManualSubmittedIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow.delivery_complete_manual(actor=request.user, delivery_id=pk, ticket=data.validated_data["ticket"])
+        return Response(s.DeliveryOut(selectors.deliveries_for(request.user).get(pk=pk)).data)
