@@ -151,8 +151,8 @@ def record_results(done: list[tuple[Job, SendResult]]) -> Counter:
             [(job.delivery.pk, job.attempt, result.external_reference) for job, result in sent],
             attempt_records=[_attempt_record(job, result, "sent") for job, result in sent],
         )
-        for cp_id in {job.contact_point.pk for job, _ in sent}:
-            pacing.record_success(cp_id)
+        for cp in {job.contact_point.pk: job.contact_point for job, _ in sent}.values():
+            pacing.record_success(cp)
         counts["sent"] += len(sent)
     for job, result in done:
         if result.verdict == SENT:
@@ -169,7 +169,7 @@ def record_results(done: list[tuple[Job, SendResult]]) -> Counter:
             else:
                 next_at = timezone.now() + timedelta(seconds=delay)
             if not job.refused:
-                pacing.record_failure(job.contact_point.pk)
+                pacing.record_failure(job.contact_point)
         record = _attempt_record(job, result, outcome)
         workflow.delivery_record_failure(
             delivery_id=job.delivery.pk, attempt_number=job.attempt, final_status=final, next_attempt_at=next_at,
@@ -179,12 +179,24 @@ def record_results(done: list[tuple[Job, SendResult]]) -> Counter:
     return counts
 
 
-def _prepare(claimed: list[tuple]) -> tuple[list[Job], Counter]:
-    """Load claimed rows; hand manual ones to people; hold back what pacing forbids; render payloads."""
+def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Counter]:
+    """Load claimed rows, render payloads, hand manual ones to people, refuse what must not be sent.
+
+    `contact_points` holds one ContactPoint object per id for the whole run, refreshed at every claim, so
+    that pacing decisions see what this run and other workers have recorded.
+    """
     counts: Counter = Counter()
     deliveries = Delivery.objects.select_related("contact_point", "contact_point__platform").in_bulk(
         [c[0] for c in claimed]
     )
+    for delivery in deliveries.values():
+        fresh = delivery.contact_point
+        cp = contact_points.setdefault(fresh.pk, fresh)
+        if cp is not fresh:
+            for name in ("active", "disabled_reason", "consecutive_failures", "circuit_open_until", "secret",
+                         "previous_secret", "previous_secret_until", "endpoint", "timeout_seconds", "rate_per_minute"):
+                setattr(cp, name, getattr(fresh, name))
+            delivery.contact_point = cp
     jobs = []
     for delivery_id, attempt, lease_until in claimed:
         delivery = deliveries[delivery_id]
@@ -208,20 +220,25 @@ def _prepare(claimed: list[tuple]) -> tuple[list[Job], Counter]:
                 check_http_endpoint(cp.endpoint)
             except EndpointNotAllowed as exc:
                 job.refused = f"Endpoint refused: {exc}"
-        if not job.refused:
-            allowed, retry_at = pacing.circuit_allows(cp)
-            if not allowed:
-                workflow.delivery_release(delivery_id=delivery_id, attempt_number=attempt, next_attempt_at=retry_at)
-                counts["held"] += 1
-                continue
-            wait_seconds = pacing.take_rate_token(cp)
-            if wait_seconds is not None:
-                workflow.delivery_release(delivery_id=delivery_id, attempt_number=attempt,
-                                          next_attempt_at=timezone.now() + timedelta(seconds=wait_seconds))
-                counts["paced"] += 1
-                continue
         jobs.append(job)
     return jobs, counts
+
+
+def _paced(job: Job) -> str | None:
+    """Checked right before sending: hold the job back (and say why) if the circuit or the rate forbid it."""
+    if job.refused:
+        return None
+    cp = job.contact_point
+    allowed, retry_at = pacing.circuit_allows(cp)
+    if not allowed:
+        workflow.delivery_release(delivery_id=job.delivery.pk, attempt_number=job.attempt, next_attempt_at=retry_at)
+        return "held"
+    wait_seconds = pacing.take_rate_token(cp)
+    if wait_seconds is not None:
+        workflow.delivery_release(delivery_id=job.delivery.pk, attempt_number=job.attempt,
+                                  next_attempt_at=timezone.now() + timedelta(seconds=wait_seconds))
+        return "paced"
+    return None
 
 
 def _give_back(job: Job) -> None:
@@ -248,6 +265,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     queued: dict[int, deque[Job]] = defaultdict(deque)
     inflight: dict = {}
     inflight_per_cp: Counter = Counter()
+    contact_points: dict[int, ContactPoint] = {}
     exhausted = False
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
@@ -258,7 +276,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                 busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
                 claimed = claim_due(settings.DELIVERY_BATCH_SIZE, exclude_contact_points=busy)
                 if claimed:
-                    jobs, counts = _prepare(claimed)
+                    jobs, counts = _prepare(claimed, contact_points)
                     totals.update(counts)
                     for job in jobs:
                         queued[job.contact_point.pk].append(job)
@@ -275,6 +293,9 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     job = q.popleft()
                     if timezone.now() + timedelta(seconds=job.contact_point.timeout_seconds + 2) > job.lease_until:
                         _give_back(job)  # our lease would run out mid-send
+                        continue
+                    if held := _paced(job):
+                        totals[held] += 1
                         continue
                     inflight[pool.submit(_send, client, job)] = job
                     inflight_per_cp[cp_id] += 1

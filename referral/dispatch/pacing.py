@@ -51,19 +51,23 @@ def circuit_allows(contact_point: ContactPoint) -> tuple[bool, object]:
     return (True, None) if won else (False, probe_until)
 
 
-def record_success(contact_point_id: int) -> None:
-    ContactPoint.objects.filter(pk=contact_point_id).exclude(consecutive_failures=0, circuit_open_until=None).update(
-        consecutive_failures=0, circuit_open_until=None
-    )
+def record_success(contact_point: ContactPoint) -> None:
+    """A message went through: the circuit closes."""
+    if contact_point.consecutive_failures or contact_point.circuit_open_until:
+        ContactPoint.objects.filter(pk=contact_point.pk).update(consecutive_failures=0, circuit_open_until=None)
+    contact_point.consecutive_failures, contact_point.circuit_open_until = 0, None
 
 
-def record_failure(contact_point_id: int) -> None:
-    """One more consecutive transient failure; at the threshold the circuit opens, longer each time."""
-    ContactPoint.objects.filter(pk=contact_point_id).update(consecutive_failures=F("consecutive_failures") + 1)
-    cp = ContactPoint.objects.only("consecutive_failures").get(pk=contact_point_id)
-    over = cp.consecutive_failures - settings.CIRCUIT_FAILURE_THRESHOLD
+def record_failure(contact_point: ContactPoint) -> None:
+    """One more consecutive transient failure; at the threshold the circuit opens, longer each time.
+
+    Updates `contact_point` in place with what is now in the database.
+    """
+    ContactPoint.objects.filter(pk=contact_point.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    failures = ContactPoint.objects.values_list("consecutive_failures", flat=True).get(pk=contact_point.pk)
+    contact_point.consecutive_failures = failures
+    over = failures - settings.CIRCUIT_FAILURE_THRESHOLD
     if over >= 0:
         cooldown = min(settings.CIRCUIT_COOLDOWN_SECONDS * (2 ** min(over, 16)), settings.CIRCUIT_MAX_COOLDOWN_SECONDS)
-        ContactPoint.objects.filter(pk=contact_point_id).update(
-            circuit_open_until=timezone.now() + timedelta(seconds=cooldown)
-        )
+        contact_point.circuit_open_until = timezone.now() + timedelta(seconds=cooldown)
+        ContactPoint.objects.filter(pk=contact_point.pk).update(circuit_open_until=contact_point.circuit_open_until)
