@@ -247,7 +247,8 @@ DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)  # deliveries claimed 
 DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)  # sends in flight in one dispatcher
 # In flight to one contact point from one dispatcher: a slow platform cannot take every sending thread.
 DELIVERY_PER_CONTACT_POINT_CONCURRENCY = env_int("DELIVERY_PER_CONTACT_POINT_CONCURRENCY", 4)
-DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15)  # default per contact point; max 60
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15)  # default timeout of a new contact point
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 0)  # 0: 3 × (longest timeout claimed + 5 s) + 15 s
 # Referrals approved within this many seconds of each other for one contact point travel in one message.
 DELIVERY_BATCH_WINDOW_SECONDS = env_float("DELIVERY_BATCH_WINDOW_SECONDS", 0.5)
 # Circuit breaker: after this many consecutive failures a contact point rests, then gets one probe.

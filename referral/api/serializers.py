@@ -1,5 +1,6 @@
 """Input and output shapes of API v1. Inputs only parse; services decide. Outputs are the contract."""
 
+from django.conf import settings
 from rest_framework import serializers
 
 from platforms.models import Channel, ContactPoint, Platform
@@ -18,7 +19,8 @@ class ContactPointIn(serializers.Serializer):
     language = serializers.CharField(max_length=8, required=False, default="en")
     max_items_per_message = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=100)
     rate_per_minute = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
-    timeout_seconds = serializers.IntegerField(min_value=1, max_value=60, required=False, default=15)
+    timeout_seconds = serializers.IntegerField(min_value=1, max_value=60, required=False,
+                                               default=settings.DELIVERY_TIMEOUT_SECONDS)
     sla_hours = serializers.IntegerField(min_value=1, max_value=24 * 90, required=False, allow_null=True)
 
 

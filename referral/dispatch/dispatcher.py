@@ -21,7 +21,7 @@ from datetime import timedelta
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
@@ -49,11 +49,10 @@ class Job:
         return self.delivery.contact_point
 
 
-def _lease_seconds() -> int:
-    # A claimed row may wait behind a few sends to the same contact point before its own; cover that.
-    per_cp = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
-    rounds = max(settings.DELIVERY_BATCH_SIZE // per_cp, 1)
-    return min(rounds, 8) * (settings.DELIVERY_TIMEOUT_SECONDS + 5) + 60
+def _lease_seconds(longest_timeout: int) -> int:
+    """How long a claim holds a row. A dispatcher claims at most twice its concurrency, so a claimed row waits
+    behind a couple of sends at most; a job whose lease would run out before it is sent is given back."""
+    return settings.DELIVERY_LEASE_SECONDS or 3 * (longest_timeout + 5) + 15
 
 
 def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
@@ -67,20 +66,15 @@ def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
             .order_by("next_attempt_at")
         )
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
-        rows = list(qs.values_list("id", "attempts")[:limit])
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.values_list("id", "attempts", "contact_point__timeout_seconds")[:limit])
         if not rows:
             return []
-        lease_until = now + timedelta(seconds=_lease_seconds())
-        claimed = []
-        for delivery_id, attempts in rows:
-            # Conditional on the attempt count we read: a row another claimer took in between is skipped
-            # (SQLite has no row locks; on PostgreSQL the lock already guarantees it).
-            if Delivery.objects.filter(pk=delivery_id, attempts=attempts).update(
-                attempts=attempts + 1, lease_until=lease_until
-            ):
-                claimed.append((delivery_id, attempts + 1, lease_until))
-        return claimed
+        lease_until = now + timedelta(seconds=_lease_seconds(max(r[2] for r in rows)))
+        # The rows are ours until commit: locked on PostgreSQL, and on SQLite the IMMEDIATE transaction holds
+        # the database's write lock from the SELECT on. So each row's attempt count is exactly what we read + 1.
+        Delivery.objects.filter(pk__in=[r[0] for r in rows]).update(attempts=F("attempts") + 1, lease_until=lease_until)
+        return [(delivery_id, attempts + 1, lease_until) for delivery_id, attempts, _ in rows]
 
 
 def _ensure_payload(delivery: Delivery) -> bytes:
@@ -241,6 +235,16 @@ def _paced(job: Job) -> str | None:
     return None
 
 
+def _ask_for_help() -> None:
+    """A backlog: nudge once more so that another idle worker starts draining beside this one."""
+    from ..tasks import dispatch_due as task
+
+    try:
+        task.apply_async(retry=False)
+    except Exception:  # the broker is down: this run carries on alone
+        log.warning("could not ask another worker for help", exc_info=True)
+
+
 def _give_back(job: Job) -> None:
     workflow.delivery_release(delivery_id=job.delivery.pk, attempt_number=job.attempt, next_attempt_at=timezone.now())
 
@@ -266,7 +270,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     inflight: dict = {}
     inflight_per_cp: Counter = Counter()
     contact_points: dict[int, ContactPoint] = {}
-    exhausted = False
+    exhausted = asked_for_help = False
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
@@ -274,7 +278,11 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
             waiting = sum(len(q) for q in queued.values())
             if not exhausted and time.monotonic() < deadline and waiting + len(inflight) < concurrency * 2:
                 busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
-                claimed = claim_due(settings.DELIVERY_BATCH_SIZE, exclude_contact_points=busy)
+                room = min(settings.DELIVERY_BATCH_SIZE, concurrency * 2 - waiting - len(inflight))
+                claimed = claim_due(room, exclude_contact_points=busy)
+                if claimed and not asked_for_help and len(claimed) == room:
+                    asked_for_help = True
+                    _ask_for_help()
                 if claimed:
                     jobs, counts = _prepare(claimed, contact_points)
                     totals.update(counts)

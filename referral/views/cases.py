@@ -1,0 +1,118 @@
+"""Cases and their items: list and create cases, log items into a case, propose items for referral."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.models import Role
+
+from .. import selectors, workflow
+from ..errors import DomainError
+from ..forms import CaseForm, ItemLogForm
+from ..models import Referral
+from .access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
+from .paging import keyset_page
+
+PROPOSABLE = ("logged", "returned")
+
+
+@require_safe
+@login_required
+def home(request):
+    """Send each role to where its work is."""
+    user = request.user
+    if user.role in UNIT_STAFF:
+        return redirect("case-list")
+    if user.role == Role.LIAISON:
+        return redirect("referral-list")
+    raise PermissionDenied("Your account has no role; ask an administrator.")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@role_required(*UNIT_STAFF)
+def case_list(request):
+    can_create = request.user.role in LOGGERS
+    form = CaseForm()
+    if request.method == "POST":
+        if not can_create:
+            raise PermissionDenied("Only analysts and supervisors may open a case.")
+        form = CaseForm(request.POST)
+        if form.is_valid():
+            try:
+                case = workflow.case_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                show_domain_error(request, exc, form)
+            else:
+                messages.success(request, f"Case {case.pk} “{case.title}” opened.")
+                return redirect("case-detail", pk=case.pk)
+    page = keyset_page(request, selectors.cases_for(request.user).select_related("created_by"))
+    return render(request, "referral/case_list.html", {"page": page, "form": form, "can_create": can_create})
+
+
+def _case_items(request, case):
+    """One page of the case's items with everything the table shows, in a fixed number of queries."""
+    referrals = Referral.objects.only("id", "item_id", "status", "instrument").order_by("id")
+    items = (
+        selectors.items_for(request.user)
+        .filter(case=case)
+        .select_related("logged_by")
+        .annotate(duplicate_case_id=F("duplicate_of__case_id"))
+        # The selector's own prefetch loads only referral ids; this table also shows their statuses.
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("referrals", queryset=referrals))
+    )
+    return keyset_page(request, items)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@role_required(*UNIT_STAFF)
+def case_detail(request, pk: int):
+    case = get_object_or_404(selectors.cases_for(request.user).select_related("created_by"), pk=pk)
+    can_log = request.user.role in LOGGERS
+    form = None
+    if request.method == "POST":
+        if not can_log:
+            raise PermissionDenied("Only analysts and supervisors may log items.")
+        form = ItemLogForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = workflow.item_log(
+                    actor=request.user, case=case, url=data["url"], kind=data["kind"],
+                    categories=data["categories"], language=data["language"], notes=data["notes"],
+                    platform_slug=data["platform"] or None,
+                )
+            except DomainError as exc:
+                show_domain_error(request, exc, form)
+            else:
+                note = f" It repeats item {item.duplicate_of_id}." if item.duplicate_of_id else ""
+                where = item.platform.name if item.platform else "no platform matched"
+                messages.success(request, f"Item {item.pk} logged ({where}).{note}")
+                return redirect("case-detail", pk=case.pk)
+    elif can_log:
+        form = ItemLogForm()
+    context = {
+        "case": case,
+        "page": _case_items(request, case),
+        "form": form,
+        "can_log": can_log,
+        "can_propose": request.user.role == Role.ANALYST,
+        "proposable": PROPOSABLE,
+    }
+    return render(request, "referral/case_detail.html", context)
+
+
+@require_POST
+@role_required(Role.ANALYST)
+def item_propose(request, pk: int):
+    item = get_object_or_404(selectors.items_for(request.user).prefetch_related(None), pk=pk)
+    try:
+        workflow.item_propose(actor=request.user, item_id=item.pk)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+    else:
+        messages.success(request, f"Item {item.pk} proposed for referral.")
+    return redirect("case-detail", pk=item.case_id)
