@@ -105,8 +105,10 @@ def case_create(*, actor, title: str, description: str = "") -> Case:
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A case needs a title.", field_errors={"title": ["This field may not be blank."]})
+    if len(title) > 300:
+        raise InvalidInput("The title is too long.", field_errors={"title": ["At most 300 characters."]})
     with transaction.atomic():
-        case = Case.objects.create(title=title[:300], description=description or "", created_by=actor)
+        case = Case.objects.create(title=title, description=description or "", created_by=actor)
         audit.record(actor=actor, verb="case.created", obj=case, after={"title": case.title})
     return case
 
@@ -149,6 +151,8 @@ def item_log(
         platform = Platform.objects.filter(slug=platform_slug).first()
         if platform is None:
             errors["platform"] = [f"No platform '{platform_slug}'."]
+    if len(language or "") > 16:
+        errors["language"] = ["At most 16 characters (a language code such as 'ar' or 'en')."]
     if case.status != "open":
         errors["case"] = [f"Case {case.pk} is closed."]
     if errors:
@@ -166,7 +170,7 @@ def item_log(
             platform=platform,
             kind=kind,
             categories=sorted(set(categories)),
-            language=(language or "")[:16],
+            language=language or "",
             notes=notes or "",
             duplicate_of=original,
             logged_by=actor,

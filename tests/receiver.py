@@ -13,10 +13,14 @@ class Received:
     headers: dict
     body: bytes
     at: float = field(default_factory=time.time)
+    status: int = 0  # what the receiver answered (0: it did not answer: a timeout it played)
 
 
 class Receiver:
-    def __init__(self, responses=None, default_status=200, delay=0.0):
+    def __init__(self, responses=None, default_status=200, delay=0.0, script=None):
+        """`responses`: (status, delay, headers) used in order, then `default_status` after `delay` seconds.
+        `script(received) -> (status, delay, headers)`, when given, decides every answer instead."""
+        self.script = script
         self.requests: list[Received] = []
         self.responses = list(responses or [])  # (status, delay_seconds, extra_headers) consumed in order
         self.default_status = default_status
@@ -28,14 +32,21 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with receiver._lock:
-                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                      body))
-                    status, delay, extra = (receiver.responses.pop(0) if receiver.responses
-                                            else (receiver.default_status, receiver.delay, {}))
+                    receiver.requests.append(received)
+                    if receiver.script is not None:
+                        status, delay, extra = receiver.script(received)
+                    else:
+                        status, delay, extra = (receiver.responses.pop(0) if receiver.responses
+                                                else (receiver.default_status, receiver.delay, {}))
                 if delay:
                     time.sleep(delay)
+                if status == 0:  # a hung endpoint: it never answers nor acts; the connection just drops
+                    self.close_connection = True
+                    return
                 try:
+                    received.status = status
                     self.send_response(status)
                     for key, value in (extra or {}).items():
                         self.send_header(key, value)
