@@ -24,7 +24,7 @@ from referral import workflow
 from referral.audit import verify_chain
 from referral.dispatch import webhook
 from referral.models import Delivery, Item, Referral
-from tests.e2e.test_referral_loop import Processes, database_url, free_port, wait_for
+from tests.processes import Processes, database_url, free_port, wait_for
 from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
