@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/referral_desk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -37,3 +37,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf var/ .pytest_cache
+
+# Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
+bench: bench-dispatch
+
+bench-dispatch: $(STAMP)
+	$(BIN)/python bench/dispatch.py

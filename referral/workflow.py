@@ -453,10 +453,13 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
             return []
         DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in set(ours)],
                                             ignore_conflicts=True)
+        by_reference: dict = {}
         for pk in ours:
-            Delivery.objects.filter(pk=pk).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None,
-                                                  last_status_code=None, last_error="",
-                                                  external_reference=expected[pk][1][:300])
+            by_reference.setdefault(expected[pk][1][:300], []).append(pk)
+        for reference, pks in by_reference.items():
+            Delivery.objects.filter(pk__in=pks).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None,
+                                                       last_status_code=None, last_error="",
+                                                       external_reference=reference)
         links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours)
                      .values_list("delivery_id", "referral_id"))
         referral_ids = sorted({r for _, r in links})
@@ -625,3 +628,29 @@ def delivery_redrive(*, actor, delivery_id) -> Delivery:
         audit.record_many(entries)
         transaction.on_commit(_nudge_dispatcher)
     return delivery
+
+
+# --- Alerts ---------------------------------------------------------------------------------------------
+
+
+def alert_resolve(*, actor, alert_id: int) -> Alert:
+    """A supervisor (or an administrator) marks an alert as dealt with: it leaves the banner and the list.
+
+    Resolving does not change what the alert is about (re-drive the delivery, re-enable the contact point
+    for that). Raises NotPermitted for other roles, NotFound for an unknown alert, TransitionNotAllowed when it
+    was resolved already (by someone else a moment ago, most likely).
+    """
+    if actor is None or actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise NotPermitted("Only supervisors and administrators resolve alerts.")
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        if alert is None:
+            raise NotFound(f"Alert {alert_id} does not exist.")
+        if alert.resolved_at is not None:
+            raise TransitionNotAllowed(f"Alert {alert_id} was already resolved.")
+        alert.resolved_at = timezone.now()
+        alert.resolved_by = actor
+        alert.save(update_fields=["resolved_at", "resolved_by"])
+        audit.record(actor=actor, verb="alert.resolved", obj=alert, before={"resolved_at": None},
+                     after={"kind": alert.kind, "resolved_at": alert.resolved_at.isoformat()})
+    return alert

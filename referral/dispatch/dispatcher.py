@@ -16,19 +16,19 @@ import time
 from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import BinaryField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 from platforms.models import Channel, ContactPoint
 
 from .. import workflow
-from ..models import Delivery, DeliveryAttempt, DeliveryStatus
+from ..models import Delivery, DeliveryAttempt, DeliveryStatus, Referral
 from . import email as email_channel
 from . import formatters, pacing, webhook
 from .result import GONE, SENT, STOP, SendResult
@@ -77,14 +77,37 @@ def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
         return [(delivery_id, attempts + 1, lease_until) for delivery_id, attempts, _ in rows]
 
 
-def _ensure_payload(delivery: Delivery) -> bytes:
-    """Render once and store; every later attempt sends the stored bytes."""
-    if delivery.payload is not None:
-        return bytes(delivery.payload)
-    referrals = list(delivery.referrals.select_related("item").order_by("id"))
-    body = formatters.render(delivery, referrals)
-    Delivery.objects.filter(pk=delivery.pk, payload__isnull=True).update(payload=body)
-    return bytes(Delivery.objects.values_list("payload", flat=True).get(pk=delivery.pk))
+def _ensure_payloads(deliveries: list[Delivery]) -> dict:
+    """Render, once, the messages of deliveries that have none yet, and store them; return every payload.
+
+    The stored bytes are what every attempt sends. The update is conditional on the payload still being empty,
+    so two dispatchers racing on an expired lease cannot store different bytes; both then send what won.
+    """
+    todo = [d for d in deliveries if d.payload is None]
+    if todo:
+        through = Delivery.referrals.through
+        links = through.objects.filter(delivery_id__in=[d.pk for d in todo]).order_by("referral_id")
+        referral_ids = {link.referral_id for link in links}
+        referrals = Referral.objects.select_related("item").in_bulk(referral_ids)
+        per_delivery: dict = defaultdict(list)
+        for link in links:
+            per_delivery[link.delivery_id].append(referrals[link.referral_id])
+        rendered = {}
+        for delivery in todo:
+            try:
+                rendered[delivery.pk] = formatters.render(delivery, per_delivery[delivery.pk])
+            except Exception:  # a template or data problem: this one is refused below, the others go
+                log.exception("could not render delivery %s", delivery.pk)
+        if rendered:
+            Delivery.objects.filter(pk__in=list(rendered), payload__isnull=True).update(
+                payload=Case(*[When(pk=pk, then=Value(body, output_field=BinaryField()))
+                               for pk, body in rendered.items()], output_field=BinaryField()))
+            stored = Delivery.objects.filter(pk__in=list(rendered)).values_list("pk", "payload")
+            for pk, payload in stored:
+                rendered[pk] = bytes(payload)
+    payloads = {d.pk: bytes(d.payload) for d in deliveries if d.payload is not None}
+    payloads.update(rendered if todo else {})
+    return payloads
 
 
 def _signing_secrets(cp: ContactPoint) -> list[str]:
@@ -113,16 +136,33 @@ def _retry_delay(attempt_number: int, retry_after: str | None) -> float | None:
     if attempt_number > len(schedule):
         return None
     delay = schedule[attempt_number - 1] * random.uniform(0.8, 1.2)
-    if retry_after:
-        try:
-            delay = max(delay, float(retry_after))
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(retry_after)
-                delay = max(delay, (parsed - timezone.now()).total_seconds())
-            except (TypeError, ValueError):
-                pass
+    asked = _retry_after_seconds(retry_after)
+    if asked is not None:
+        delay = max(delay, min(asked, MAX_RETRY_AFTER_SECONDS))
     return delay
+
+
+MAX_RETRY_AFTER_SECONDS = 24 * 3600  # a platform cannot park a delivery for longer than a day
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or not understood."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - timezone.now()).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(seconds, 0.0)
 
 
 def _attempt_record(job: Job, result: SendResult, outcome: str) -> DeliveryAttempt:
@@ -191,18 +231,17 @@ def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Cou
                          "previous_secret", "previous_secret_until", "endpoint", "timeout_seconds", "rate_per_minute"):
                 setattr(cp, name, getattr(fresh, name))
             delivery.contact_point = cp
+    payloads = _ensure_payloads(list(deliveries.values()))
     jobs = []
     for delivery_id, attempt, lease_until in claimed:
         delivery = deliveries[delivery_id]
         job = Job(delivery=delivery, attempt=attempt, lease_until=lease_until)
         cp = delivery.contact_point
-        try:
-            job.body = _ensure_payload(delivery)
-        except Exception as exc:  # a template or data problem: stop this one, tell a person, keep going
-            log.exception("could not render delivery %s", delivery_id)
-            job.refused = f"Could not render the message: {type(exc).__name__}: {exc}"
+        if delivery_id not in payloads:  # stop this one, tell a person, keep going
+            job.refused = "Could not render the message (see the worker's log)."
             jobs.append(job)
             continue
+        job.body = payloads[delivery_id]
         if cp.channel == Channel.MANUAL:
             workflow.delivery_await_manual(delivery_id=delivery_id, attempt_number=attempt)
             counts["manual"] += 1
@@ -271,14 +310,19 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     inflight_per_cp: Counter = Counter()
     contact_points: dict[int, ContactPoint] = {}
     exhausted = asked_for_help = False
+    finished: list = []
+    finished_since = time.monotonic()
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
         while True:
             waiting = sum(len(q) for q in queued.values())
-            if not exhausted and time.monotonic() < deadline and waiting + len(inflight) < concurrency * 2:
+            # Work that could start now: jobs queued for contact points below their in-flight limit. Jobs stuck
+            # behind a slow contact point do not count, so other contact points' rows keep being claimed.
+            ready = sum(len(q) for cp, q in queued.items() if inflight_per_cp[cp] < per_cp_limit)
+            if not exhausted and time.monotonic() < deadline and ready + len(inflight) < concurrency:
                 busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
-                room = min(settings.DELIVERY_BATCH_SIZE, concurrency * 2 - waiting - len(inflight))
+                room = max(1, min(settings.DELIVERY_BATCH_SIZE, concurrency * 2 - ready - len(inflight)))
                 claimed = claim_due(room, exclude_contact_points=busy)
                 if claimed and not asked_for_help and len(claimed) == room:
                     asked_for_help = True
@@ -307,22 +351,26 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                         continue
                     inflight[pool.submit(_send, client, job)] = job
                     inflight_per_cp[cp_id] += 1
-            if not inflight:
+            if not inflight and not finished:
                 if exhausted or time.monotonic() >= deadline:
                     break
                 continue
             done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
-            finished = []
             for future in done:
                 job = inflight.pop(future)
                 inflight_per_cp[job.contact_point.pk] -= 1
                 finished.append((job, future.result()))
-            if finished:
+            # Record several results in one transaction, but never keep one waiting long.
+            if finished and (len(finished) >= concurrency // 2 or not inflight
+                             or time.monotonic() - finished_since > 0.05):
                 try:
                     totals.update(record_results(finished))
                 except Exception:  # recording must not lose the rest; the leases bring these back
                     log.exception("could not record %d results", len(finished))
                     totals["error"] += len(finished)
+                finished = []
+            if not finished:
+                finished_since = time.monotonic()
             if time.monotonic() >= deadline and not inflight:
                 break
         for q in queued.values():  # claimed but never sent (time budget spent): due again at once

@@ -23,7 +23,8 @@ def take_rate_token(contact_point: ContactPoint) -> float | None:
         return None
     now = time.time()
     window = int(now // 60)
-    key = f"cp-rate:{contact_point.pk}:{window}"
+    # created_at keeps counters apart if ids are reused (a restored or re-created database, test runs).
+    key = f"cp-rate:{contact_point.pk}:{int(contact_point.created_at.timestamp())}:{window}"
     cache.add(key, 0, timeout=120)
     try:
         used = cache.incr(key)

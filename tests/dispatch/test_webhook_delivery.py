@@ -172,3 +172,16 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out(platfo
     Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
     [(delivery_id, attempt, _)] = dispatcher.claim_due(10)
     assert delivery_id == first[0][0] and attempt == 2
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("120", 120.0), (" 30 ", 30.0), ("garbage", None), ("inf", None), ("nan", None), ("-5", 0.0), ("", None),
+    ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+])
+def test_retry_after_is_parsed_safely(value, expected):
+    assert dispatcher._retry_after_seconds(value) == expected
+
+
+def test_retry_after_cannot_park_a_delivery_for_more_than_a_day():
+    assert dispatcher._retry_delay(1, "99999999") == dispatcher.MAX_RETRY_AFTER_SECONDS
+    assert 4 <= dispatcher._retry_delay(1, "garbage") <= 6

@@ -1,4 +1,4 @@
-"""`make run`: migrate, load the demo once, then run web, worker, beat and the sandbox platform together.
+"""`make run`: migrate, load the demo once, then run web, worker, beat, the sandbox platform and the SMTP sink.
 
 Ctrl-C (or SIGTERM) stops every process this command started, by its pid, and nothing else.
 """
@@ -21,13 +21,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sandbox-port", type=int, default=8025)
+        parser.add_argument("--smtp-port", type=int, default=8026)
 
-    def handle(self, *args, port, sandbox_port, **options):
+    def handle(self, *args, port, sandbox_port, smtp_port, **options):
         call_command("migrate", verbosity=0, interactive=False)
         call_command("demo_data", sandbox_url=f"http://127.0.0.1:{sandbox_port}")
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
         celery = [python, "-m", "celery", "-A", "config"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # The worker mails the demo's email platform through the local sink unless SMTP is configured.
+        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), **os.environ, "PYTHONUNBUFFERED": "1"}
         commands = {
             "web": [python, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
             "worker": celery + ["worker", "--loglevel", "INFO", "--concurrency", "2", "-n", "demo-worker@%h"],
@@ -35,6 +37,7 @@ class Command(BaseCommand):
             "sandbox": [python, manage, "sandbox_platform", "--port", str(sandbox_port),
                         "--config", str(settings.VAR_DIR / "sandbox.json"),
                         "--api-url", f"http://127.0.0.1:{port}"],
+            "smtp": [python, manage, "smtp_sink", "--port", str(smtp_port), "--dir", str(settings.VAR_DIR / "mail")],
         }
         procs: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -49,7 +52,7 @@ class Command(BaseCommand):
             for name, cmd in commands.items():
                 procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
             time.sleep(2)
-            self._print_banner(port, sandbox_port)
+            self._print_banner(port, sandbox_port, smtp_port)
             while not stopping:
                 for name, proc in procs.items():
                     if proc.poll() is not None:
@@ -68,13 +71,14 @@ class Command(BaseCommand):
                     proc.kill()
             self.stdout.write("Stopped.")
 
-    def _print_banner(self, port, sandbox_port):
+    def _print_banner(self, port, sandbox_port, smtp_port):
         logins = json.loads((settings.VAR_DIR / "demo.json").read_text())
         lines = [
             "",
             "=" * 72,
             f" Referral desk: http://127.0.0.1:{port}/    API docs: http://127.0.0.1:{port}/api/docs/",
             f" Sandbox platform: http://127.0.0.1:{sandbox_port}/ (receives webhooks, calls back)",
+            f" SMTP sink: 127.0.0.1:{smtp_port}, mail to the email platform lands in var/mail/*.eml",
             " Demo logins (also in var/demo.json):",
         ]
         for username, info in logins.items():

@@ -1,0 +1,130 @@
+"""The whole loop on the real stack: API → PostgreSQL → Redis → a real Celery worker → the real sandbox
+platform over HTTP (signature verified) → its callback over the API → referral removed."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from django.conf import settings
+
+from accounts import services as account_services
+from referral.audit import verify_chain
+from referral.dispatch.webhook import generate_secret
+from referral.models import AuditEvent, Delivery, Referral
+from tests.conftest import make_platform, make_user
+from tests.processes import Processes, database_url, free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    procs = Processes(tmp_path)
+    yield procs
+    procs.stop()
+
+
+@pytest.fixture
+def stack(live_server, processes, tmp_path, settings):
+    """Platform 'tube' whose webhook points at a real sandbox process that calls the live server back."""
+    settings.SITE_URL = live_server.url
+    sandbox_port = free_port()
+    secret = generate_secret()
+    platform = make_platform("tube", ["tube.example"], endpoint=f"http://127.0.0.1:{sandbox_port}/hooks/tube",
+                             secret=secret)
+    liaison = make_user("lena_tube", "liaison", platform)
+    _, key = account_services.api_key_issue(actor=None, user=liaison, name="sandbox")
+    config = tmp_path / "sandbox.json"
+    config.write_text(json.dumps({"platforms": {"tube": {"secret": secret, "api_key": key}}}))
+    env = {"DATABASE_URL": database_url(), "SITE_URL": live_server.url, "ALLOW_PRIVATE_ENDPOINTS": "1",
+           "DELIVERY_SWEEP_SECONDS": "1"}
+    processes.start("sandbox", [sys.executable, "manage.py", "sandbox_platform", "--port", str(sandbox_port),
+                                "--config", str(config), "--api-url", live_server.url,
+                                "--ack-delay", "0.2", "--outcome-delay", "0.2", "--decline-share", "0"], env)
+    wait_for(lambda: _answers(f"http://127.0.0.1:{sandbox_port}/"), 20, "the sandbox platform to listen")
+    return {"live": live_server.url, "sandbox": f"http://127.0.0.1:{sandbox_port}", "env": env}
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_worker(processes, env, *, beat=False):
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1",
+            "--pool", "solo", "-n", f"e2e-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+    if beat:
+        args += ["--beat", "--schedule", str(processes.tmp_path / "beat-schedule")]
+    return processes.start("worker", args, env)
+
+
+def log_and_propose(base: str, analyst_key: str, url: str) -> int:
+    headers = {"Authorization": f"Bearer {analyst_key}"}
+    case = httpx.post(f"{base}/api/v1/cases/", json={"title": "E2E"}, headers=headers).json()
+    res = httpx.post(f"{base}/api/v1/items/", headers=headers, json={
+        "case": case["id"], "url": url, "kind": "post", "categories": ["incitement"], "language": "en"})
+    assert res.status_code == 201, res.text
+    item_id = res.json()["id"]
+    assert httpx.post(f"{base}/api/v1/items/{item_id}/propose/", headers=headers).json()["status"] == "proposed"
+    return item_id
+
+
+def test_referral_travels_from_approval_to_removed(stack, processes, analyst, supervisor):
+    base = stack["live"]
+    start_worker(processes, stack["env"])
+    _, analyst_key = account_services.api_key_issue(actor=None, user=analyst)
+    _, supervisor_key = account_services.api_key_issue(actor=None, user=supervisor)
+    item_id = log_and_propose(base, analyst_key, "https://www.tube.example/watch?v=e2e&utm_source=share")
+    res = httpx.post(f"{base}/api/v1/items/{item_id}/approve/", json={"instrument": "removal_order"},
+                     headers={"Authorization": f"Bearer {supervisor_key}"})
+    assert res.status_code == 200, res.text
+    [referral_id] = res.json()["referrals"]
+
+    try:
+        wait_for(lambda: Referral.objects.get(pk=referral_id).status == "removed", 45, "the referral to be removed")
+    except AssertionError:
+        raise AssertionError(processes.logs()) from None
+
+    referral = Referral.objects.get(pk=referral_id)
+    assert referral.sent_at and referral.acknowledged_at and referral.outcome_at
+    assert referral.platform_reference.startswith("SBX-")
+    received = httpx.get(f"{stack['sandbox']}/received").json()
+    delivery = Delivery.objects.get(referrals=referral)
+    [entry] = [r for r in received if r["webhook_id"] == str(delivery.pk)]
+    assert entry["verified"] is True and entry["referral_ids"] == [referral_id]
+
+    def verbs(object_type, object_id):
+        return list(AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id))
+                    .order_by("id").values_list("verb", flat=True))
+
+    assert verbs("item", item_id) == ["item.logged", "item.proposed", "item.approved"]
+    # The platform may acknowledge before our "sent" commit lands; then there is no separate sent event.
+    referral_verbs = verbs("referral", referral_id)
+    assert referral_verbs in (["referral.queued", "referral.sent", "referral.acknowledged", "referral.removed"],
+                              ["referral.queued", "referral.acknowledged", "referral.removed"]), referral_verbs
+    assert verbs("delivery", delivery.pk) == ["delivery.queued", "delivery.sent"]
+    assert verify_chain() is None
+
+
+def test_sweep_delivers_when_the_nudge_is_lost(stack, processes, analyst, supervisor, case):
+    """Redis loses the nudge (its queue is deleted before any worker runs): beat's sweep still delivers."""
+    from referral import workflow
+
+    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=lost", kind="post")
+    workflow.item_propose(actor=analyst, item_id=item.pk)
+    workflow.item_approve(actor=supervisor, item_id=item.pk)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)  # this run's own queue: the nudge is gone
+    start_worker(processes, stack["env"], beat=True)
+    try:
+        wait_for(lambda: Referral.objects.get(item=item).status == "removed", 45,
+                 "the sweep to deliver and the sandbox to answer")
+    except AssertionError:
+        raise AssertionError(processes.logs()) from None
