@@ -1,18 +1,21 @@
 """URL checks, canonical form and host → platform resolution.
 
-The canonical URL is the deduplication key of an item. This first version normalises what every URL shares
-(scheme and host case, default ports, `www.`/`m.` prefixes, fragments, tracking parameters); platform alias
-rules come later as data per platform.
+The canonical URL is the deduplication key of an item: scheme and host case, IDN, default ports,
+`www.`/`m.`/`mobile.` prefixes, fragments and tracking parameters are normalised away, and platform aliases are
+folded by the per-platform rules kept as data in platforms/rules.py (interpreted by platforms/canonical.py).
+docs/url-canonicalisation.md describes the rules and how to add a platform's.
 """
 
-import ipaddress
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from . import canonical
+from .canonical import host_to_ascii as _host_to_ascii
 
 MAX_URL_LENGTH = 2048
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_STRIPPED_HOST_PREFIXES = ("www.", "m.", "mobile.")
-_TRACKING_PARAMS = {"fbclid", "gclid", "igshid", "si", "mc_cid", "mc_eid", "ref_src", "_ga"}
+# Control, formatting (RTL overrides, zero-width joiners) and lone surrogates (which JSON can carry but the
+# database cannot store).
+_REFUSED_CATEGORIES = ("Cc", "Cf", "Cs")
 
 
 class InvalidURL(ValueError):
@@ -28,7 +31,7 @@ def validate_url(raw: str) -> str:
         raise InvalidURL("Enter a URL.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"The URL is longer than {MAX_URL_LENGTH} characters.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") or ch.isspace() for ch in url):
+    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES or ch.isspace() for ch in url):
         raise InvalidURL("The URL contains control, formatting or blank characters.")
     try:
         parts = urlsplit(url)
@@ -44,45 +47,58 @@ def validate_url(raw: str) -> str:
     if port == 0:
         raise InvalidURL("The URL has an invalid port.")
     try:
-        _host_to_ascii(parts.hostname)
+        host = _host_to_ascii(parts.hostname)
     except UnicodeError as exc:
         raise InvalidURL("The URL's host name is not valid.") from exc
+    if not host:  # only dots, e.g. `https://./`
+        raise InvalidURL("The URL has no host.")
     return url
 
 
-def _host_to_ascii(host: str) -> str:
-    host = host.rstrip(".").lower()
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    return host.encode("idna").decode("ascii") if not host.isascii() else host
-
-
 def canonicalize(url: str) -> str:
-    """The deduplication key of a valid URL (see validate_url)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = _host_to_ascii(parts.hostname or "")
-    for prefix in _STRIPPED_HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    path = parts.path or "/"
-    if path != "/" and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
-    ]
-    query.sort()
-    return urlunsplit(("https" if scheme in ("http", "https") else scheme, netloc, path, urlencode(query), ""))
+    """The deduplication key of a valid URL (see validate_url); never raises on a URL that passed it."""
+    return canonical.canonicalize_url(url)
+
+
+def canonicalize_lenient(text: str) -> str:
+    """The canonical form of any text that is a valid URL; any other text comes back stripped, as it was.
+
+    Never raises, whatever the input (for imports and search boxes, where text may be anything).
+    """
+    if not isinstance(text, str):
+        return text
+    try:
+        return canonicalize(validate_url(text))
+    except ValueError:  # InvalidURL, and UnicodeError from IDNA, are ValueErrors
+        return text.strip()
+
+
+def account_key(url: str) -> str | None:
+    """`platform:handle` (e.g. `x:someuser`) when the URL names an account or channel, else None.
+
+    Handles are lower-cased where the platform treats them case-insensitively. Invalid URLs give None.
+    """
+    try:
+        return canonical.account_key_of(canonicalize(validate_url(url)))
+    except ValueError:  # InvalidURL, and UnicodeError from IDNA, are ValueErrors
+        return None
+
+
+def url_warnings(url: str) -> list[str]:
+    """Human-readable warnings about a URL's host: look-alike letters, IDN, short links. Never raises."""
+    try:
+        hostname = urlsplit(url.strip()).hostname
+    except (AttributeError, ValueError):
+        return []
+    return canonical.host_warnings(hostname) if hostname else []
+
+
+def platform_family(url: str) -> str | None:
+    """The platform family (a slug of platforms/rules.py, e.g. `tiktok`) of the URL's host, by registered domain."""
+    try:
+        return canonical.platform_family(host_of(url))
+    except ValueError:
+        return None
 
 
 def host_of(url: str) -> str:
@@ -96,13 +112,17 @@ def candidate_domains(host: str) -> list[str]:
 
 
 def resolve_platform(url: str):
-    """The active platform whose registered domains claim the URL's host (longest match), or None."""
+    """The active platform whose registered domains claim the URL's host (longest match), or None.
+
+    Alias hosts resolve too: a platform registered as `x.com` claims `twitter.com` and `mobile.twitter.com`.
+    """
     from .models import PlatformDomain
 
     host = host_of(url)
-    if host.startswith("www."):
-        host = host[4:]
-    candidates = candidate_domains(host)
+    # The host as written, then without www./m./mobile., then folded to the platform's canonical host (so a
+    # platform registered as x.com claims twitter.com URLs); within each, the longest registered suffix wins.
+    hosts = dict.fromkeys([host, canonical.strip_host_prefixes(host), canonical.fold_host(host)])
+    candidates = list(dict.fromkeys(c for h in hosts for c in candidate_domains(h)))
     matches = {
         d.domain: d.platform
         for d in PlatformDomain.objects.select_related("platform").filter(
