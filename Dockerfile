@@ -1,4 +1,10 @@
 # One image for web, worker and beat; configured entirely by environment (see README, "Configuration").
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && mkdir -p static_build/vendor \
+    && cp node_modules/htmx.org/dist/htmx.min.js static_build/vendor/
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
@@ -11,6 +17,7 @@ COPY platforms ./platforms
 COPY referral ./referral
 COPY templates ./templates
 COPY static ./static
+COPY --from=assets /build/static_build ./static_build
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && useradd --system --home /app desk \

@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/referral_desk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint bench bench-dispatch clean
+ASSETS := static_build/vendor/htmx.min.js
+
+.PHONY: run test install assets lint bench bench-dispatch clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -18,12 +20,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS)
 
-run: $(STAMP)
+# Front-end packages come from npm with the lock file and are copied into static_build/ (never committed).
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static_build/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static_build/vendor/htmx.min.js
+
+assets: $(ASSETS)
+
+run: $(STAMP) $(ASSETS)
 	ALLOW_PRIVATE_ENDPOINTS=$${ALLOW_PRIVATE_ENDPOINTS:-1} DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_demo
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	CELERY_BROKER_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
@@ -36,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf var/ .pytest_cache
+	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
 bench: bench-dispatch

@@ -29,6 +29,9 @@ class User(AbstractUser):
         "platforms.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons"
     )
 
+    # Evidence previews are blurred and greyscale unless the user chooses otherwise (wellbeing of analysts).
+    reveal_previews = models.BooleanField(default=False)
+
     objects = RoleUserManager()
 
     class Meta:

@@ -52,6 +52,20 @@ class ItemStatus(models.TextChoices):
     ON_HOLD = "on_hold", "On hold"
 
 
+class Group(models.Model):
+    """A terrorist or violent-extremist group or media outlet, from a managed list (e.g. Amaq News Agency)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    aliases = models.TextField(blank=True, help_text="Other names and spellings, one per line.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Item(models.Model):
     """A suspected terrorist account or piece of content."""
 
@@ -75,11 +89,34 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_reason = models.TextField(blank=True)
+    # Assessment: severity 0–7 and confidence 0–3 give the priority 0–10 that orders the triage queue;
+    # a threat to life puts the item on top (priority 10) and alerts supervisors at once.
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(default=0)
+    threat_to_life = models.BooleanField(default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Deconfliction hold: another investigation needs the content left up.
+    hold_reason = models.TextField(blank=True)
+    hold_requested_by = models.CharField(max_length=300, blank=True)
+    held_from_status = models.CharField(max_length=16, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["case", "-id"]), models.Index(fields=["status", "-id"])]
+        indexes = [
+            models.Index(fields=["case", "-id"]),
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["status", "-priority", "-id"], name="item_queue_priority_idx"),
+            models.Index(fields=["platform", "status", "-id"], name="item_platform_status_idx"),
+            models.Index(fields=["case", "canonical_url"], name="item_case_canonical_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -246,3 +283,62 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+
+class Evidence(models.Model):
+    """A file attached to an item: screenshot, image, video, PDF or saved page, with its hashes."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    mime = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    md5 = models.CharField(max_length=32)
+    pdq = models.CharField(max_length=64, blank=True, db_index=True)  # hex; images only
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A bulk intake (CSV upload or pasted URLs) into a case, processed by a worker, with its report."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=16, default="csv")  # csv | paste | command
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # first few hundred [{"line", "reason"}]
+    report = models.FileField(upload_to="imports/reports/%Y/%m/", blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.id} ({self.status})"
