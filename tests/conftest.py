@@ -111,3 +111,6 @@ def approved_referral_b(case, analyst, supervisor, platform_b):
     workflow.item_propose(actor=analyst, item_id=item.pk)
     return workflow.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
 
+
+
+from tests.stack import processes, stack  # noqa: E402, F401  (fixtures for the tests that run the real stack)

@@ -60,3 +60,22 @@ class Processes:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_worker(processes: Processes, env: dict, *, beat: bool = False) -> subprocess.Popen:
+    import sys
+
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1",
+            "--pool", "solo", "-n", f"e2e-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+    if beat:
+        args += ["--beat", "--schedule", str(processes.tmp_path / "beat-schedule")]
+    return processes.start("worker", args, env)

@@ -1,9 +1,6 @@
 """The whole loop on the real stack: API → PostgreSQL → Redis → a real Celery worker → the real sandbox
 platform over HTTP (signature verified) → its callback over the API → referral removed."""
 
-import json
-import os
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,56 +10,11 @@ from django.conf import settings
 
 from accounts import services as account_services
 from referral.audit import verify_chain
-from referral.dispatch.webhook import generate_secret
 from referral.models import AuditEvent, Delivery, Referral
-from tests.conftest import make_platform, make_user
-from tests.processes import Processes, database_url, free_port, wait_for
+from tests.processes import start_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def processes(tmp_path):
-    procs = Processes(tmp_path)
-    yield procs
-    procs.stop()
-
-
-@pytest.fixture
-def stack(live_server, processes, tmp_path, settings):
-    """Platform 'tube' whose webhook points at a real sandbox process that calls the live server back."""
-    settings.SITE_URL = live_server.url
-    sandbox_port = free_port()
-    secret = generate_secret()
-    platform = make_platform("tube", ["tube.example"], endpoint=f"http://127.0.0.1:{sandbox_port}/hooks/tube",
-                             secret=secret)
-    liaison = make_user("lena_tube", "liaison", platform)
-    _, key = account_services.api_key_issue(actor=None, user=liaison, name="sandbox")
-    config = tmp_path / "sandbox.json"
-    config.write_text(json.dumps({"platforms": {"tube": {"secret": secret, "api_key": key}}}))
-    env = {"DATABASE_URL": database_url(), "SITE_URL": live_server.url, "ALLOW_PRIVATE_ENDPOINTS": "1",
-           "DELIVERY_SWEEP_SECONDS": "1"}
-    processes.start("sandbox", [sys.executable, "manage.py", "sandbox_platform", "--port", str(sandbox_port),
-                                "--config", str(config), "--api-url", live_server.url,
-                                "--ack-delay", "0.2", "--outcome-delay", "0.2", "--decline-share", "0"], env)
-    wait_for(lambda: _answers(f"http://127.0.0.1:{sandbox_port}/"), 20, "the sandbox platform to listen")
-    return {"live": live_server.url, "sandbox": f"http://127.0.0.1:{sandbox_port}", "env": env}
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def start_worker(processes, env, *, beat=False):
-    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1",
-            "--pool", "solo", "-n", f"e2e-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
-    if beat:
-        args += ["--beat", "--schedule", str(processes.tmp_path / "beat-schedule")]
-    return processes.start("worker", args, env)
 
 
 def log_and_propose(base: str, analyst_key: str, url: str) -> int:
