@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test install assets lint bench bench-dispatch clean
+.PHONY: run test install assets lint bench bench-dispatch bench-faults clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -49,7 +49,11 @@ clean:
 	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
-bench: bench-dispatch
+bench: bench-dispatch bench-faults
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python bench/dispatch.py
+
+# The fault suite's bigger version: 10,000 referrals, five worker kills, Redis restarted and flushed.
+bench-faults: $(STAMP)
+	FAULT_REFERRALS=10000 FAULT_KILLS=5 $(MAKE) test PYTEST_ARGS="-s -q tests/faults"

@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "referral.context_processors.desk_status",
             ],
         },
     },
@@ -159,7 +160,30 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# static_build/ holds the front-end packages `make assets` copies out of node_modules (never committed).
+STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "static_build"]
+(BASE_DIR / "static_build").mkdir(exist_ok=True)
+
+# --- Files: evidence and imports -------------------------------------------------------------------------
+# Stored through Django's storage API: local files under var/media by default; S3-compatible object storage
+# (django-storages, `pip install .[s3]`) when EVIDENCE_S3_BUCKET is set. Never served as public media: files
+# go out only through views that check the role.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+if env_str("EVIDENCE_S3_BUCKET"):
+    STORAGES = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": env_str("EVIDENCE_S3_BUCKET"), "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT") or None,
+            "default_acl": "private", "querystring_auth": True, "file_overwrite": False}},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 100 * 1024 * 1024)
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 50_000_000)  # decompression-bomb guard for images
+EVIDENCE_ALLOWED_TYPES = env_list(
+    "EVIDENCE_ALLOWED_TYPES",
+    "image/png,image/jpeg,image/gif,image/webp,video/mp4,video/webm,video/quicktime,application/pdf,text/html",
+)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- REST API -------------------------------------------------------------------------------------------
@@ -186,6 +210,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ItemStatusEnum": "referral.models.ItemStatus",
+        "ReferralStatusEnum": "referral.models.ReferralStatus",
+        "DeliveryStatusEnum": "referral.models.DeliveryStatus",
+        "CaseStatusEnum": "referral.models.CaseStatus",
+        "ImportStatusEnum": "referral.models.ImportStatus",
+        "LiaisonStatusEnum": ["acknowledged", "declined", "needs_info", "removed", "restricted"],
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------------------
@@ -205,10 +237,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for sub in ("queue", "processed"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    (_broker_dir / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:

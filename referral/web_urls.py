@@ -1,9 +1,9 @@
 """The browser UI. Every view checks the role on the server (referral/views/access.py)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from .views import cases, referrals, review
+from .views import alerts, cases, deliveries, referrals, review
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -18,4 +18,16 @@ urlpatterns = [
     path("items/<int:pk>/reject/", review.item_decide, {"action": "reject"}, name="item-reject"),
     path("referrals/", referrals.referral_list, name="referral-list"),
     path("referrals/<int:pk>/", referrals.referral_detail, name="referral-detail"),
+    path("deliveries/dead/", deliveries.dead_letters, name="dead-letters"),
+    path("deliveries/<uuid:pk>/redrive/", deliveries.delivery_redrive, name="delivery-redrive"),
+    path("deliveries/manual/", deliveries.manual_tasks, name="manual-tasks"),
+    path("deliveries/<uuid:pk>/manual-submitted/", deliveries.delivery_manual_submitted,
+         name="delivery-manual-submitted"),
+    path("alerts/", alerts.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/resolve/", alerts.alert_resolve, name="alert-resolve"),
+    path("contact-points/<int:pk>/enable/", alerts.contact_point_enable, name="contact-point-enable"),
+    # Analyst workspace areas, each in its own URL module.
+    path("", include("referral.views.urls_intake")),
+    path("", include("referral.views.urls_evidence")),
+    path("", include("referral.views.urls_triage")),
 ]

@@ -22,10 +22,12 @@ from .errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNo
 from .models import (
     Alert,
     Case,
+    CaseStatus,
     Category,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    Group,
     Instrument,
     Item,
     ItemKind,
@@ -566,6 +568,8 @@ def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
 
 def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
     """An analyst submitted the prepared text through the platform's form and records its ticket number."""
+    if actor.role not in (Role.ANALYST, Role.SUPERVISOR):
+        raise NotPermitted("Only analysts and supervisors record manual submissions.")
     ticket = (ticket or "").strip()
     if not ticket:
         raise InvalidInput("Record the platform's ticket number.",
@@ -600,6 +604,8 @@ def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
 def delivery_redrive(*, actor, delivery_id) -> Delivery:
     """A supervisor sends a dead letter (failed or stopped delivery) again: the same id and bytes, a fresh
     retry schedule; its failed referrals go back to queued. The contact point must be active."""
+    if actor.role != Role.SUPERVISOR:
+        raise NotPermitted("Only supervisors re-drive deliveries.")
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().select_related("contact_point").filter(pk=delivery_id).first()
         if delivery is None:
@@ -654,3 +660,304 @@ def alert_resolve(*, actor, alert_id: int) -> Alert:
         audit.record(actor=actor, verb="alert.resolved", obj=alert, before={"resolved_at": None},
                      after={"kind": alert.kind, "resolved_at": alert.resolved_at.isoformat()})
     return alert
+
+
+# --- Assessment and triage --------------------------------------------------------------------------------
+#
+# The triage queue's verbs. Analysts and supervisors triage; the page and the API check the role too, but the
+# rule lives here so that every caller gets it. The bulk variants run the single functions one by one inside
+# one transaction (each in its own savepoint) and report, per item, what was done and what was refused.
+
+TRIAGERS = (Role.ANALYST, Role.SUPERVISOR)
+SEVERITY_MAX = 7
+CONFIDENCE_MAX = 3
+PRIORITY_THREAT_TO_LIFE = 10
+
+# A release is its own move: back to the status the hold found the item in. These targets are deliberately not
+# in ITEM_ALLOWED[on_hold], so that no other verb (propose, return, approve) can take an item out of its hold.
+ITEM_RELEASE_TARGETS = {S.LOGGED, S.RETURNED, S.PROPOSED}
+ITEM_FINAL = {S.APPROVED, S.REJECTED, S.DISCARDED}
+
+CASE_ALLOWED: dict[str, set[str]] = {
+    CaseStatus.OPEN: {CaseStatus.CLOSED},
+    CaseStatus.CLOSED: {CaseStatus.OPEN},
+}
+
+
+def item_priority(*, severity: int | None, confidence: int | None, threat_to_life: bool) -> int:
+    """The triage queue's order, 0–10, from the assessment (docs/triage.md).
+
+    priority = round(severity × 10/7 × (0.4 + 0.2 × confidence)), capped to 0..9; a threat to life is 10.
+    Severity 0–7 sets the scale; confidence 0–3 weighs it from 40 % (a hunch) to 100 % (confirmed), so a
+    confirmed severity 7 is 9 and an unconfirmed one 4. Unassessed (no severity) is 0; no confidence counts
+    as 0. Only a threat to life reaches 10: it stays above everything else.
+    """
+    if threat_to_life:
+        return PRIORITY_THREAT_TO_LIFE
+    if severity is None:
+        return 0
+    raw = severity * 10 / 7 * (0.4 + 0.2 * (confidence or 0))
+    return max(0, min(9, int(raw + 0.5)))  # half up, not banker's rounding: 3.5 → 4 on every machine
+
+
+def _require_role(actor, roles, what: str) -> None:
+    if actor is None or getattr(actor, "role", None) not in roles:
+        raise NotPermitted(f"Your role does not allow {what}.")
+
+
+def _reason(value: str, field: str = "reason", message: str = "Give a reason.") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, field_errors={field: ["This field may not be blank."]})
+    return value
+
+
+def _bulk(item_ids, run) -> dict:
+    """Run `run(item_id)` for each id in one transaction, each in a savepoint; refusals are reported, not raised.
+
+    Returns {"done": [ids], "errors": [{"item", "detail", "status_code"}]}.
+    """
+    result = {"done": [], "errors": []}
+    ids = sorted({int(i) for i in item_ids})
+    with transaction.atomic():
+        for item_id in ids:
+            try:
+                with transaction.atomic():
+                    run(item_id)
+            except (TransitionNotAllowed, NotPermitted, NotFound, Conflict, InvalidInput) as exc:
+                result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
+            else:
+                result["done"].append(item_id)
+    return result
+
+
+def _assessment(item: Item) -> dict:
+    return {"categories": list(item.categories or []), "group": item.group_id, "language": item.language,
+            "severity": item.severity, "confidence": item.confidence, "threat_to_life": item.threat_to_life,
+            "priority": item.priority}
+
+
+def item_assess(*, actor, item_id: int, categories: list[str] | None = None, group_id: int | None = None,
+                language: str = "", severity: int | None = None, confidence: int | None = None,
+                threat_to_life: bool = False) -> Item:
+    """Record an analyst's (or supervisor's) assessment of an open item and recompute its priority.
+
+    Checks the categories (TCO Art 2(7)), the group (from the managed list, active), the language code
+    (≤ 16 characters), severity 0–7 and confidence 0–3; raises InvalidInput with field errors and changes
+    nothing on bad input. Refuses items in a final status (TransitionNotAllowed). Writes one `item.assessed`
+    event with the assessment before and after. Raising the threat-to-life flag creates an Alert for the
+    supervisors in the same transaction (they see it on every page at once).
+    """
+    _require_role(actor, TRIAGERS, "assessing items")
+    errors: dict[str, list[str]] = {}
+    categories = sorted(set(categories or []))
+    bad = [c for c in categories if c not in Category.values]
+    if bad:
+        errors["categories"] = [f"Unknown categories {bad}; use: {', '.join(Category.values)}."]
+    language = (language or "").strip()
+    if len(language) > 16:
+        errors["language"] = ["At most 16 characters (a language code such as 'ar' or 'en')."]
+    for field, value, top in (("severity", severity, SEVERITY_MAX), ("confidence", confidence, CONFIDENCE_MAX)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top):
+            errors[field] = [f"A whole number from 0 to {top}."]
+    group = None
+    if group_id not in (None, ""):
+        group = Group.objects.filter(pk=group_id, active=True).first() if str(group_id).isdigit() else None
+        if group is None:
+            errors["group"] = [f"No active group {group_id} in the managed list."]
+    if errors:
+        raise InvalidInput("The assessment was not saved.", field_errors=errors)
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        if item.status in ITEM_FINAL:
+            raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; its assessment can no longer change.")
+        before = _assessment(item)
+        raised_flag = bool(threat_to_life) and not item.threat_to_life
+        item.categories = categories
+        item.group = group
+        item.language = language
+        item.severity = severity
+        item.confidence = confidence
+        item.threat_to_life = bool(threat_to_life)
+        item.priority = item_priority(severity=severity, confidence=confidence, threat_to_life=item.threat_to_life)
+        after = _assessment(item)
+        if after == before:
+            return item
+        item.save(update_fields=["categories", "group", "language", "severity", "confidence", "threat_to_life",
+                                 "priority", "updated_at"])
+        if raised_flag:
+            alert = Alert.objects.create(
+                kind="threat_to_life",
+                message=f"Threat to life: item {item.pk} ({item.url[:200]}) in case {item.case_id}, flagged by "
+                        f"{actor.get_username()}. Act on it first.",
+            )
+            after["alert"] = alert.pk
+        audit.record(actor=actor, verb="item.assessed", obj=item, before=before, after=after)
+    return item
+
+
+def item_assign(*, actor, item_ids: list[int], assignee_id: int | None) -> dict:
+    """Assign items to an analyst or supervisor (or unassign them with assignee_id=None), in one transaction.
+
+    The assignee must be an active analyst or supervisor (InvalidInput otherwise). One `item.assigned` event per
+    item whose assignee changed; unknown items are reported in "errors". Returns {"done", "errors"}.
+    """
+    from accounts.models import User
+
+    _require_role(actor, TRIAGERS, "assigning items")
+    assignee = None
+    if assignee_id not in (None, ""):
+        assignee = User.objects.filter(pk=assignee_id, is_active=True, role__in=TRIAGERS).first()
+        if assignee is None:
+            raise InvalidInput("Items can be assigned to active analysts and supervisors only.",
+                               field_errors={"assignee": ["Choose an active analyst or supervisor."]})
+    ids = sorted({int(i) for i in item_ids})
+    result = {"done": [], "errors": []}
+    with transaction.atomic():
+        items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        entries = []
+        for item_id in ids:
+            item = items.get(item_id)
+            if item is None:
+                result["errors"].append({"item": item_id, "detail": f"Item {item_id} does not exist.",
+                                         "status_code": 404})
+                continue
+            result["done"].append(item_id)
+            if item.assignee_id == (assignee and assignee.pk):
+                continue
+            entries.append({"actor": actor, "verb": "item.assigned", "object_type": "item", "object_id": item_id,
+                            "before": {"assignee": item.assignee_id}, "after": {"assignee": assignee and assignee.pk}})
+            item.assignee = assignee
+            item.save(update_fields=["assignee", "updated_at"])
+        if entries:
+            audit.record_many(entries)
+    return result
+
+
+def item_discard(*, actor, item_id: int, reason: str) -> Item:
+    """An analyst (or supervisor) discards a logged or returned item as not to be referred; a reason is required."""
+    _require_role(actor, TRIAGERS, "discarding items")
+    reason = _reason(reason)
+    return _item_decide(actor=actor, item_id=item_id, target=S.DISCARDED, reason=reason, verb="item.discarded")
+
+
+def item_hold(*, actor, item_id: int, reason: str, requested_by: str) -> Item:
+    """Put an open item (logged, returned, proposed) on hold for deconfliction: another investigation needs the
+    content left up. The reason and the requesting party are required; the status it was held from is kept for
+    the release. A held item cannot be proposed, approved or returned until released."""
+    _require_role(actor, TRIAGERS, "holding items")
+    reason = _reason(reason)
+    requested_by = _reason(requested_by, "requested_by", "Name who asked for the hold.")
+    if len(requested_by) > 300:
+        raise InvalidInput("The requesting party is too long.", field_errors={"requested_by": ["At most 300."]})
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        _check_item_move(item, S.ON_HOLD)
+        before = item.status
+        item.held_from_status = before
+        item.status = S.ON_HOLD
+        item.hold_reason = reason
+        item.hold_requested_by = requested_by
+        item.save(update_fields=["status", "held_from_status", "hold_reason", "hold_requested_by", "updated_at"])
+        audit.record(actor=actor, verb="item.held", obj=item, before={"status": before},
+                     after={"status": S.ON_HOLD, "reason": reason, "requested_by": requested_by})
+    return item
+
+
+def item_release(*, actor, item_id: int) -> Item:
+    """Release a held item back to the status it was held from (logged, returned or proposed); anything else
+    (an old hold without that record) goes back to logged. The hold's reason and requester stay in the audit
+    trail; the item's fields are cleared."""
+    _require_role(actor, TRIAGERS, "releasing items")
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        if item.status != S.ON_HOLD:
+            raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; only an item on hold can be released.")
+        target = item.held_from_status if item.held_from_status in ITEM_RELEASE_TARGETS else S.LOGGED
+        before = {"status": item.status, "reason": item.hold_reason, "requested_by": item.hold_requested_by}
+        item.status = target
+        item.held_from_status = ""
+        item.hold_reason = ""
+        item.hold_requested_by = ""
+        item.save(update_fields=["status", "held_from_status", "hold_reason", "hold_requested_by", "updated_at"])
+        audit.record(actor=actor, verb="item.released", obj=item, before=before, after={"status": target})
+    return item
+
+
+def _lock_open_case(case_id) -> Case:
+    case = Case.objects.select_for_update().filter(pk=case_id).first() if str(case_id).isdigit() else None
+    if case is None:
+        raise NotFound(f"Case {case_id} does not exist.")
+    if case.status != CaseStatus.OPEN:
+        raise TransitionNotAllowed(f"Case {case.pk} is '{case.status}'; items cannot be moved into it.")
+    return case
+
+
+def item_move(*, actor, item_ids: list[int], case_id: int) -> dict:
+    """Move items to another open case, in one transaction; one `item.moved` event per item.
+
+    A closed or unknown target case refuses the whole batch (TransitionNotAllowed / NotFound); an item already in
+    that case, or unknown, is reported in "errors". Returns {"done", "errors"}.
+    """
+    _require_role(actor, TRIAGERS, "moving items")
+    with transaction.atomic():
+        case = _lock_open_case(case_id)
+
+        def move(item_id):
+            item = _lock_item(item_id)
+            if item.case_id == case.pk:
+                raise Conflict(f"Item {item.pk} is in case {case.pk} already.")
+            before = item.case_id
+            item.case = case
+            item.save(update_fields=["case", "updated_at"])
+            audit.record(actor=actor, verb="item.moved", obj=item, before={"case": before}, after={"case": case.pk})
+
+        return _bulk(item_ids, move)
+
+
+def item_propose_many(*, actor, item_ids: list[int]) -> dict:
+    """item_propose for each item, in one transaction; refusals reported per item. Returns {"done", "errors"}."""
+    _require_role(actor, TRIAGERS, "proposing items")
+    return _bulk(item_ids, lambda item_id: item_propose(actor=actor, item_id=item_id))
+
+
+def item_discard_many(*, actor, item_ids: list[int], reason: str) -> dict:
+    """item_discard for each item with one reason (required up front). Returns {"done", "errors"}."""
+    _require_role(actor, TRIAGERS, "discarding items")
+    reason = _reason(reason)
+    return _bulk(item_ids, lambda item_id: item_discard(actor=actor, item_id=item_id, reason=reason))
+
+
+def item_hold_many(*, actor, item_ids: list[int], reason: str, requested_by: str) -> dict:
+    """item_hold for each item with one reason and requesting party (both required up front)."""
+    _require_role(actor, TRIAGERS, "holding items")
+    reason = _reason(reason)
+    requested_by = _reason(requested_by, "requested_by", "Name who asked for the hold.")
+    return _bulk(item_ids, lambda item_id: item_hold(actor=actor, item_id=item_id, reason=reason,
+                                                     requested_by=requested_by))
+
+
+def _case_move(*, actor, case_id: int, target: str, verb: str) -> Case:
+    _require_role(actor, (Role.SUPERVISOR,), "closing or reopening cases")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            raise NotFound(f"Case {case_id} does not exist.")
+        if target not in CASE_ALLOWED[case.status]:
+            raise TransitionNotAllowed(f"Case {case.pk} is '{case.status}'; it cannot become '{target}'.")
+        before = case.status
+        case.status = target
+        case.save(update_fields=["status"])
+        audit.record(actor=actor, verb=verb, obj=case, before={"status": before}, after={"status": target})
+    return case
+
+
+def case_close(*, actor, case_id: int) -> Case:
+    """A supervisor closes a case: no items can be logged into or moved into it. Its items keep their status
+    (referrals in flight go on). Reopening is case_reopen."""
+    return _case_move(actor=actor, case_id=case_id, target=CaseStatus.CLOSED, verb="case.closed")
+
+
+def case_reopen(*, actor, case_id: int) -> Case:
+    """A supervisor reopens a closed case."""
+    return _case_move(actor=actor, case_id=case_id, target=CaseStatus.OPEN, verb="case.reopened")

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("deliveries/<uuid:pk>/redrive/", views.DeliveryRedrive.as_view(), name="delivery-redrive"),
     path("deliveries/<uuid:pk>/manual-submitted/", views.DeliveryManualSubmitted.as_view(),
          name="delivery-manual-submitted"),
+    path("", include("referral.api.urls_imports")),
+    path("", include("referral.api.urls_evidence")),
 ]

@@ -242,12 +242,12 @@ def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Cou
             jobs.append(job)
             continue
         job.body = payloads[delivery_id]
-        if cp.channel == Channel.MANUAL:
+        if not cp.active:
+            job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
+        elif cp.channel == Channel.MANUAL:
             workflow.delivery_await_manual(delivery_id=delivery_id, attempt_number=attempt)
             counts["manual"] += 1
             continue
-        if not cp.active:
-            job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
         elif cp.channel == Channel.WEBHOOK:
             try:
                 check_http_endpoint(cp.endpoint)
@@ -310,6 +310,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     inflight_per_cp: Counter = Counter()
     contact_points: dict[int, ContactPoint] = {}
     exhausted = asked_for_help = False
+    next_claim_at = 0.0
     finished: list = []
     finished_since = time.monotonic()
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
@@ -320,7 +321,8 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
             # Work that could start now: jobs queued for contact points below their in-flight limit. Jobs stuck
             # behind a slow contact point do not count, so other contact points' rows keep being claimed.
             ready = sum(len(q) for cp, q in queued.items() if inflight_per_cp[cp] < per_cp_limit)
-            if not exhausted and time.monotonic() < deadline and ready + len(inflight) < concurrency:
+            if (not exhausted and time.monotonic() < deadline and time.monotonic() >= next_claim_at
+                    and ready + len(inflight) < concurrency):
                 busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
                 room = max(1, min(settings.DELIVERY_BATCH_SIZE, concurrency * 2 - ready - len(inflight)))
                 claimed = claim_due(room, exclude_contact_points=busy)
@@ -339,7 +341,9 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                         continue
                     exhausted = True
                 else:
-                    exhausted = not busy
+                    # Nothing due right now, but sends are in flight: look again once they finish (rows in a
+                    # batching window or due for retry soon are picked up then), without claiming in a spin.
+                    next_claim_at = time.monotonic() + 0.2
             for cp_id, q in queued.items():
                 while q and inflight_per_cp[cp_id] < per_cp_limit and len(inflight) < concurrency:
                     job = q.popleft()
@@ -354,6 +358,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
             if not inflight and not finished:
                 if exhausted or time.monotonic() >= deadline:
                     break
+                time.sleep(max(0.0, min(next_claim_at - time.monotonic(), 0.2)))
                 continue
             done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:

@@ -29,7 +29,9 @@ from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
-REFERRALS = 2000
+# `make bench-faults` runs the bigger version: 10,000 referrals and five kills.
+REFERRALS = int(os.environ.get("FAULT_REFERRALS", "2000"))
+KILLS = int(os.environ.get("FAULT_KILLS", "3"))
 PER_MESSAGE = 2
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,16 +138,23 @@ def test_no_referral_is_lost_or_sent_twice_under_faults(redis_server, tmp_path, 
             workers[name] = worker(f"{name}-{len(kills)}")
 
         # The faults, each when the receiver has seen so many requests: mid-run, whatever the machine's speed.
+        messages = REFERRALS // PER_MESSAGE
+
+        def at(fraction):
+            return int(messages * fraction)
+
         plan = [
-            (100, "kill worker-a", lambda: kill_and_restart("worker-a")),
-            (200, "receiver answers 500", lambda: setattr(faults, "mode", "error")),
-            (260, "receiver hangs", lambda: setattr(faults, "mode", "hang")),
-            (300, "redis restarted", redis_server.restart),
-            (330, "receiver recovers", lambda: setattr(faults, "mode", "ok")),
-            (450, "kill worker-b", lambda: kill_and_restart("worker-b")),
-            (600, "redis flushed", redis_server.flush),
-            (750, "kill worker-a", lambda: kill_and_restart("worker-a")),
+            (at(0.20), "receiver answers 500", lambda: setattr(faults, "mode", "error")),
+            (at(0.26), "receiver hangs", lambda: setattr(faults, "mode", "hang")),
+            (at(0.30), "redis restarted", redis_server.restart),
+            (at(0.33), "receiver recovers", lambda: setattr(faults, "mode", "ok")),
+            (at(0.60), "redis flushed", redis_server.flush),
         ]
+        for k in range(KILLS):  # spread over the run, alternating between the two workers
+            name = "worker-a" if k % 2 == 0 else "worker-b"
+            plan.append((at(0.1 + 0.65 * k / max(KILLS - 1, 1)), f"kill {name}",
+                         lambda name=name: kill_and_restart(name)))
+        plan.sort(key=lambda step: step[0])
         done = []
         stop = threading.Event()
 
@@ -164,7 +173,7 @@ def test_no_referral_is_lost_or_sent_twice_under_faults(redis_server, tmp_path, 
         result = workflow.item_approve_many(actor=supervisor, item_ids=item_ids)
         assert len(result["referrals"]) == REFERRALS
         try:
-            wait_for(lambda: not Referral.objects.exclude(status="sent").exists(), 240,
+            wait_for(lambda: not Referral.objects.exclude(status="sent").exists(), 240 + REFERRALS // 50,
                      "every referral to be sent")
             injector.join(timeout=30)
         except AssertionError:

@@ -1,0 +1,54 @@
+"""What base.html shows on every page: the supervisor's open alerts, and how many manual tasks are waiting.
+
+Evaluated lazily, when the template first reads it: a supervisor's page costs two more queries (alerts, manual
+tasks), an administrator's one, and everyone else's none.
+"""
+
+from functools import cached_property
+
+from django.db.models import Count, Window
+
+from accounts.models import Role
+
+from .models import Alert, Delivery, DeliveryStatus
+
+BANNER_SIZE = 3
+
+
+class DeskStatus:
+    def __init__(self, role: str):
+        self.role = role
+
+    @cached_property
+    def _alerts(self) -> list[Alert]:
+        if self.role not in (Role.SUPERVISOR, Role.ADMIN):
+            return []
+        # One query: the latest few, each row carrying the count of all unresolved alerts (counted before LIMIT).
+        return list(
+            Alert.objects.filter(resolved_at__isnull=True)
+            .only("id", "kind", "message", "created_at")
+            .annotate(unresolved_total=Window(Count("id")))
+            .order_by("-id")[:BANNER_SIZE]
+        )
+
+    @cached_property
+    def alert_count(self) -> int:
+        return self._alerts[0].unresolved_total if self._alerts else 0
+
+    @cached_property
+    def latest_alerts(self) -> list[Alert]:
+        return self._alerts
+
+    @cached_property
+    def manual_task_count(self) -> int | None:
+        """Supervisors only: analysts' pages stay free of extra queries (their nav link carries no number)."""
+        if self.role != Role.SUPERVISOR:
+            return None
+        return Delivery.objects.filter(status=DeliveryStatus.MANUAL).count()
+
+
+def desk_status(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        return {}
+    return {"desk": DeskStatus(user.role)}
