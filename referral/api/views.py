@@ -28,14 +28,14 @@ from .permissions import (
 # --- Platforms ------------------------------------------------------------------------------------------
 
 
-class PlatformListCreate(APIView):
+class PlatformListCreate(generics.ListAPIView):
+    serializer_class = s.PlatformOut
+
     def get_permissions(self):
         return [IsAdminRole()] if self.request.method == "POST" else [IsUnitStaff()]
 
-    @extend_schema(responses=s.PlatformOut(many=True))
-    def get(self, request):
-        platforms = Platform.objects.prefetch_related("domains", "contact_points").order_by("slug")
-        return Response(s.PlatformOut(platforms, many=True).data)
+    def get_queryset(self):
+        return Platform.objects.prefetch_related("domains", "contact_points")
 
     @extend_schema(request=s.PlatformIn, responses={201: s.PlatformOut})
     def post(self, request):

@@ -299,8 +299,25 @@ def _next_due_in() -> float | None:
     return max((nxt - timezone.now()).total_seconds(), 0.0)
 
 
+class SendingInsideTransaction(RuntimeError):
+    """Network I/O must never happen inside a database transaction (it would hold locks for seconds, and a
+    rollback after the send would forget a message the platform already has)."""
+
+
+def assert_outside_transaction() -> None:
+    """Refuse to send from inside an atomic block (the test framework's own wrapping block excepted)."""
+    conn = transaction.get_connection()
+    if any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks):
+        raise SendingInsideTransaction("The dispatcher sends over the network: call it outside transaction.atomic().")
+
+
 def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
-    """Send due deliveries until none is due (or due within `linger` seconds) or the time budget is spent."""
+    """Send due deliveries until none is due (or due within `linger` seconds) or the time budget is spent.
+
+    Every send happens outside any transaction: rows are claimed, and results recorded, in short transactions
+    of their own before and after the network I/O.
+    """
+    assert_outside_transaction()
     concurrency = max(settings.DELIVERY_CONCURRENCY, 1)
     per_cp_limit = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
     deadline = time.monotonic() + time_budget

@@ -185,3 +185,12 @@ def test_retry_after_is_parsed_safely(value, expected):
 def test_retry_after_cannot_park_a_delivery_for_more_than_a_day():
     assert dispatcher._retry_delay(1, "99999999") == dispatcher.MAX_RETRY_AFTER_SECONDS
     assert 4 <= dispatcher._retry_delay(1, "garbage") <= 6
+
+
+def test_the_dispatcher_refuses_to_send_inside_a_transaction(platform, receiver, analyst, supervisor, case):
+    approve_one(analyst, supervisor, case)
+    make_due(Delivery.objects.get())
+    with pytest.raises(dispatcher.SendingInsideTransaction), transaction.atomic():
+        dispatcher.dispatch_due()
+    assert receiver.requests == []
+    assert dispatcher.dispatch_due() == {"sent": 1}  # outside one, it sends
