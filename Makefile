@@ -52,7 +52,7 @@ clean:
 bench: bench-dispatch bench-faults
 
 bench-dispatch: $(STAMP)
-	$(BIN)/python bench/dispatch.py
+	$(BIN)/python -P bench/dispatch.py
 
 # The fault suite's bigger version: 10,000 referrals, five worker kills, Redis restarted and flushed.
 bench-faults: $(STAMP)

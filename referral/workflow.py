@@ -232,20 +232,22 @@ def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor)
                 links += [through(delivery_id=open_batch.pk, referral_id=r.pk) for r in joining]
                 entries.append({"actor": actor, "verb": "delivery.joined", "object_type": "delivery",
                                 "object_id": open_batch.pk, "after": {"referrals": [r.pk for r in joining]}})
-    for start in range(0, len(remaining), size):
-        chunk = remaining[start:start + size]
-        delivery = Delivery.objects.create(contact_point=contact_point,
-                                           next_attempt_at=now + timedelta(seconds=window))
+    chunks = [remaining[start:start + size] for start in range(0, len(remaining), size)]
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(contact_point=contact_point, next_attempt_at=now + timedelta(seconds=window)) for _ in chunks],
+        batch_size=2000,
+    )
+    for delivery, chunk in zip(deliveries, chunks, strict=True):
         links += [through(delivery_id=delivery.pk, referral_id=r.pk) for r in chunk]
         entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery.pk,
                         "after": {"contact_point": contact_point.pk, "channel": contact_point.channel,
                                   "referrals": [r.pk for r in chunk]}})
-    through.objects.bulk_create(links)
+    through.objects.bulk_create(links, batch_size=5000)
     return entries
 
 
-def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[ContactPoint], now) -> tuple:
-    """Checks and writes for one locked item; returns (referral, audit entries). Raises DomainError."""
+def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint]) -> None:
+    """The rules of approval, for one locked item. Raises DomainError."""
     _check_item_move(item, S.APPROVED)
     if item.proposed_by_id == actor.pk:
         raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
@@ -256,18 +258,26 @@ def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[
         )
     if not contact_points:
         raise Conflict(f"Platform '{item.platform.slug}' has no active contact point to receive referrals.")
+
+
+def _approval_entries(item: Item, referral: Referral, *, actor, instrument: str) -> list[dict]:
+    return [
+        {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item.pk,
+         "before": {"status": S.PROPOSED}, "after": {"status": S.APPROVED, "instrument": instrument}},
+        {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral.pk,
+         "after": {"status": R.QUEUED, "platform": item.platform.slug, "instrument": instrument}},
+    ]
+
+
+def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[ContactPoint], now) -> tuple:
+    """Checks and writes for one locked item; returns (referral, audit entries). Raises DomainError."""
+    _check_approvable(item, actor=actor, contact_points=contact_points)
     item.status = S.APPROVED
     item.decided_by = actor
     item.save(update_fields=["status", "decided_by", "updated_at"])
     referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                        due_at=_due_at(instrument, contact_points, now), approved_by=actor)
-    entries = [
-        {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item.pk,
-         "before": {"status": S.PROPOSED}, "after": {"status": S.APPROVED, "instrument": instrument}},
-        {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral.pk,
-         "after": {"status": referral.status, "platform": item.platform.slug, "instrument": instrument}},
-    ]
-    return referral, entries
+    return referral, _approval_entries(item, referral, actor=actor, instrument=instrument)
 
 
 def _check_instrument(instrument: str) -> None:
@@ -311,30 +321,41 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
     with transaction.atomic():
-        items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).select_related("platform")
+                 .filter(pk__in=ids).order_by("id")}
         platform_ids = {i.platform_id for i in items.values() if i.platform_id}
         cps_by_platform: dict[int, list[ContactPoint]] = {}
         for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).select_related("platform"):
             cps_by_platform.setdefault(cp.platform_id, []).append(cp)
         now = timezone.now()
-        entries, per_cp = [], {}
+        approvable = []
         for item_id in ids:
             item = items.get(item_id)
             if item is None:
                 result["errors"].append({"item": item_id, "detail": f"Item {item_id} does not exist.",
                                          "status_code": 404})
                 continue
-            cps = cps_by_platform.get(item.platform_id, [])
             try:
-                referral, more = _approve_locked(item, actor=actor, instrument=instrument, contact_points=cps,
-                                                 now=now)
+                _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []))
             except (TransitionNotAllowed, NotPermitted, Conflict) as exc:
                 result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
                 continue
-            entries += more
-            result["approved"].append(item_id)
+            approvable.append(item)
+        # Written in bulk: an action day approves tens of thousands at once.
+        Item.objects.filter(pk__in=[i.pk for i in approvable]).update(status=S.APPROVED, decided_by=actor,
+                                                                      updated_at=now)
+        referrals = Referral.objects.bulk_create(
+            [Referral(item=i, platform_id=i.platform_id, instrument=instrument, approved_by=actor,
+                      due_at=_due_at(instrument, cps_by_platform[i.platform_id], now)) for i in approvable],
+            batch_size=2000,
+        )
+        entries, per_cp = [], {}
+        for item, referral in zip(approvable, referrals, strict=True):
+            item.status = S.APPROVED
+            entries += _approval_entries(item, referral, actor=actor, instrument=instrument)
+            result["approved"].append(item.pk)
             result["referrals"].append(referral.pk)
-            for cp in cps:
+            for cp in cps_by_platform[item.platform_id]:
                 per_cp.setdefault(cp.pk, (cp, []))[1].append(referral)
         for cp, referrals in per_cp.values():
             entries += _enqueue(referrals, cp, now, actor)
@@ -814,7 +835,8 @@ def item_assign(*, actor, item_ids: list[int], assignee_id: int | None) -> dict:
     ids = sorted({int(i) for i in item_ids})
     result = {"done": [], "errors": []}
     with transaction.atomic():
-        items = {i.pk: i for i in Item.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).select_related("platform")
+                 .filter(pk__in=ids).order_by("id")}
         entries = []
         for item_id in ids:
             item = items.get(item_id)
