@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test install assets lint bench bench-dispatch bench-faults clean
+.PHONY: run test install assets lint bench bench-dispatch bench-intake bench-queue bench-faults clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -49,10 +49,16 @@ clean:
 	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
-bench: bench-dispatch bench-faults
+bench: bench-dispatch bench-intake bench-queue bench-faults
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
+
+bench-intake: $(STAMP)
+	$(BIN)/python -P bench/intake.py
+
+bench-queue: $(STAMP)
+	$(BIN)/python -P bench/triage_queue.py
 
 # The fault suite's bigger version: 10,000 referrals, five worker kills, Redis restarted and flushed.
 bench-faults: $(STAMP)

@@ -69,24 +69,27 @@ class Group(models.Model):
 class Item(models.Model):
     """A suspected terrorist account or piece of content."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="items")
+    # Item is bulk-loaded at action-day scale: every index costs each imported row, so single-column indexes
+    # that the composite ones in Meta already cover are switched off (db_index=False).
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="items", db_index=False)
     url = models.CharField(max_length=2048)
-    canonical_url = models.CharField(max_length=2048, db_index=True)
+    canonical_url = models.CharField(max_length=2048)
     platform = models.ForeignKey(
-        "platforms.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+        "platforms.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="items", db_index=False
     )
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
     categories = models.JSONField(default=list)
     language = models.CharField(max_length=16, blank=True)
     notes = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.LOGGED, db_index=True)
+    status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.LOGGED)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  db_index=False)
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     decision_reason = models.TextField(blank=True)
     # Assessment: severity 0–7 and confidence 0–3 give the priority 0–10 that orders the triage queue;
@@ -97,14 +100,14 @@ class Item(models.Model):
     priority = models.PositiveSmallIntegerField(default=0)
     threat_to_life = models.BooleanField(default=False)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Deconfliction hold: another investigation needs the content left up.
     hold_reason = models.TextField(blank=True)
     hold_requested_by = models.CharField(max_length=300, blank=True)
     held_from_status = models.CharField(max_length=16, blank=True)
     import_job = models.ForeignKey(
-        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="items", db_index=False
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +119,10 @@ class Item(models.Model):
             models.Index(fields=["status", "-priority", "-id"], name="item_queue_priority_idx"),
             models.Index(fields=["platform", "status", "-id"], name="item_platform_status_idx"),
             models.Index(fields=["case", "canonical_url"], name="item_case_canonical_idx"),
+            models.Index(fields=["canonical_url"], name="item_canonical_idx"),  # dedup across cases
+            # The triage queue filtered by platform, or "my items", in priority order.
+            models.Index(fields=["platform", "status", "-priority", "-id"], name="item_queue_platform_idx"),
+            models.Index(fields=["assignee", "status", "-priority", "-id"], name="item_queue_assignee_idx"),
         ]
 
     def __str__(self) -> str:

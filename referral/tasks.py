@@ -9,3 +9,5 @@ from .dispatch import dispatcher
 def dispatch_due():
     """Claim and send every due delivery (nudged after approvals; also run by the beat sweep)."""
     return dispatcher.dispatch_due()
+
+from .tasks_intake import import_items  # noqa: E402,F401

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from platforms.models import ContactPoint, Platform
-from platforms.urls import InvalidURL, canonicalize, resolve_platform, validate_url
+from platforms.urls import MAX_URL_LENGTH, InvalidURL, canonicalize, resolve_platform, validate_url
 
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
@@ -140,6 +140,8 @@ def item_log(
     try:
         url = validate_url(url)
         canonical = canonicalize(url)
+        if len(canonical) > MAX_URL_LENGTH:  # percent-encoding can lengthen a URL that was just within it
+            raise InvalidURL(f"The URL's canonical form is longer than {MAX_URL_LENGTH} characters.")
     except InvalidURL as exc:
         errors["url"] = [str(exc)]
     if kind not in ItemKind.values:

@@ -1,3 +1,9 @@
-"""URL module wired into the site; filled in by its area."""
+"""Evidence of an item over the API: list it, upload a file (multipart)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import evidence
+
+urlpatterns = [
+    path("items/<int:pk>/evidence/", evidence.ItemEvidence.as_view(), name="item-evidence"),
+]

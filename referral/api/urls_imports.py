@@ -1,3 +1,11 @@
-"""URL module wired into the site; filled in by its area."""
+"""Bulk intake: /api/v1/imports/ (see referral/api/imports.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import imports
+
+urlpatterns = [
+    path("imports/", imports.ImportCreate.as_view(), name="import-create"),
+    path("imports/<uuid:pk>/", imports.ImportDetail.as_view(), name="import-detail"),
+    path("imports/<uuid:pk>/report/", imports.ImportReport.as_view(), name="import-report"),
+]

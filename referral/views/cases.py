@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role
@@ -58,7 +59,7 @@ def _case_items(request, case):
     items = (
         selectors.items_for(request.user)
         .filter(case=case)
-        .select_related("logged_by")
+        .select_related("logged_by", "assignee")
         .annotate(duplicate_case_id=F("duplicate_of__case_id"))
         # The selector's own prefetch loads only referral ids; this table also shows their statuses.
         .prefetch_related(None)
@@ -70,7 +71,7 @@ def _case_items(request, case):
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*UNIT_STAFF)
 def case_detail(request, pk: int):
-    case = get_object_or_404(selectors.cases_for(request.user).select_related("created_by"), pk=pk)
+    case = get_object_or_404(selectors.cases_with_summary(request.user).select_related("created_by"), pk=pk)
     can_log = request.user.role in LOGGERS
     form = None
     if request.method == "POST":
@@ -101,8 +102,52 @@ def case_detail(request, pk: int):
         "can_log": can_log,
         "can_propose": request.user.role == Role.ANALYST,
         "proposable": PROPOSABLE,
+        "timeline": selectors.case_timeline(case, before=_cursor(request, "events_before")),
+        "events_first_query": _without(request, "events_before"),
+        "can_close": request.user.role == Role.SUPERVISOR,
+        "summary": selectors.case_summary(case),
     }
+    if context["timeline"].older_cursor:
+        query = request.GET.copy()
+        query["events_before"] = str(context["timeline"].older_cursor)
+        context["events_older_query"] = query.urlencode()
     return render(request, "referral/case_detail.html", context)
+
+
+def _cursor(request, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _without(request, name: str) -> str:
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+# Closing a case is a supervisor's decision (analysts ask for it): a closed case takes no new items, and its
+# timeline stays as it was. Either can be undone by the other verb; both are audited.
+@require_POST
+@role_required(Role.SUPERVISOR)
+def case_close(request, pk: int):
+    return _case_move(request, pk, workflow.case_close, "closed")
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def case_reopen(request, pk: int):
+    return _case_move(request, pk, workflow.case_reopen, "reopened")
+
+
+def _case_move(request, pk: int, move, done: str):
+    case = get_object_or_404(selectors.cases_for(request.user), pk=pk)
+    try:
+        move(actor=request.user, case_id=case.pk)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+    else:
+        messages.success(request, f"Case {case.pk} {done}.")
+    return redirect("case-detail", pk=case.pk)
 
 
 @require_POST
@@ -115,4 +160,9 @@ def item_propose(request, pk: int):
         show_domain_error(request, exc)
     else:
         messages.success(request, f"Item {item.pk} proposed for referral.")
+    # The item page sends its own address as `next`; only a path on this site is followed.
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure()):
+        return redirect(back)
     return redirect("case-detail", pk=item.case_id)

@@ -1,3 +1,11 @@
-"""URL module wired into the site; filled in by its area."""
+"""Evidence: an item's evidence page and upload, the audited file view, and the preview preference."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import evidence
+
+urlpatterns = [
+    path("items/<int:pk>/evidence/", evidence.item_evidence, name="item-evidence"),
+    path("evidence/<int:pk>/file/", evidence.evidence_file, name="evidence-file"),
+    path("me/preferences/", evidence.preferences, name="preferences"),
+]

@@ -1,3 +1,14 @@
-"""URL module wired into the site; filled in by its area."""
+"""Bulk intake pages and the item form's live URL preview (referral/views/intake.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import intake
+
+urlpatterns = [
+    path("cases/<int:pk>/import/", intake.case_import, name="case-import"),
+    path("imports/<uuid:pk>/", intake.import_detail, name="import-detail"),
+    path("imports/<uuid:pk>/progress/", intake.import_progress, name="import-progress"),
+    path("imports/<uuid:pk>/start/", intake.import_start, name="import-start"),
+    path("imports/<uuid:pk>/report.csv", intake.import_report, name="import-report"),
+    path("intake/preview/", intake.url_preview, name="intake-preview"),
+]

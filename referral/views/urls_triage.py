@@ -1,3 +1,17 @@
-"""URL module wired into the site; filled in by its area."""
+"""Triage: the queue, the item page and its actions, closing and reopening cases."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import cases, items, triage
+
+urlpatterns = [
+    path("queue/", triage.queue, name="triage-queue"),
+    path("queue/bulk/", triage.queue_bulk, name="triage-queue-bulk"),
+    path("items/<int:pk>/", items.item_detail, name="item-detail"),
+    path("items/<int:pk>/assign/", items.item_assign, name="item-assign"),
+    path("items/<int:pk>/discard/", items.item_discard, name="item-discard"),
+    path("items/<int:pk>/hold/", items.item_hold, name="item-hold"),
+    path("items/<int:pk>/release/", items.item_release, name="item-release"),
+    path("cases/<int:pk>/close/", cases.case_close, name="case-close"),
+    path("cases/<int:pk>/reopen/", cases.case_reopen, name="case-reopen"),
+]

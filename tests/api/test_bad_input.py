@@ -184,3 +184,10 @@ def test_platform_secret_is_never_returned(api, admin_user):
     assert res.json()["contact_points"][0]["has_secret"] is True
     assert secret not in c.get("/api/v1/platforms/").content.decode()
     assert secret not in str(list(AuditEvent.objects.values_list("after", flat=True)))
+
+
+def test_url_whose_canonical_form_outgrows_the_limit_is_400(api, analyst, case):
+    url = "https://tube.example/" + "é" * 1000  # 1,021 characters; percent-encoded, over 6,000
+    res = api(analyst).post("/api/v1/items/", item_body(case, url=url), format="json")
+    assert res.status_code == 400
+    assert "canonical form is longer" in res.json()["errors"]["url"][0]

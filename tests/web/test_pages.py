@@ -61,8 +61,9 @@ def test_home_sends_each_role_to_its_work(request, browser, persona, landing):
     assert res.status_code == 302 and res["Location"] == landing
 
 
-def test_logout_is_a_post(client, analyst):
-    client.login(username=analyst.username, password=PASSWORD)
+def test_logout_is_a_post(client, analyst, rf):
+    # The login lockout (django-axes) needs the request, as a real login has one.
+    assert client.login(request=rf.post("/login/"), username=analyst.username, password=PASSWORD)
     assert client.get("/logout/").status_code == 405  # a link or prefetch cannot sign anyone out
     assert client.get("/cases/").status_code == 200
     res = client.post("/logout/")
@@ -463,7 +464,7 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
         workflow.case_create(actor=analyst, title=f"Case {n}")
     visits = [
         (analyst, "/cases/", 3),  # session, user, one page of cases with their creators
-        (analyst, f"/cases/{case.pk}/", 6),  # session, user, case, items, their referrals, platforms (form)
+        (analyst, f"/cases/{case.pk}/", 7),  # session, user, case, items, their referrals, platforms (form), timeline
         # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more.
         (supervisor, "/review/", 5),  # session, user, proposed items with case, platform and people
         (supervisor, "/referrals/", 5),  # session, user, referrals with item and platform

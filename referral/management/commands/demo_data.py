@@ -10,6 +10,7 @@ import os
 import secrets
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             raise CommandError(f"The demo platforms exist but {demo_path.name} or {sandbox_path.name} is missing "
                                f"from {settings.VAR_DIR}; remove that folder to start the demo afresh.")
         logins, sandbox = {}, {"platforms": {}}
+        call_command("seed_groups")
         with transaction.atomic():
             for slug, name, domains, channel in PLATFORMS:
                 if channel == "webhook":

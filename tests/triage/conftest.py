@@ -1,0 +1,42 @@
+"""Triage helpers: signed-in clients, items logged through the workflow, groups from the managed list."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from referral import workflow
+from referral.models import Group
+
+
+@pytest.fixture
+def browser():
+    def sign_in(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def groups(db):
+    call_command("seed_groups", verbosity=0)
+    return {g.name: g for g in Group.objects.all()}
+
+
+@pytest.fixture
+def log(analyst, case):
+    """log(url, **assessment) → an item logged by the analyst, assessed if severity etc. are given."""
+    counter = {"n": 0}
+
+    def log_item(url=None, *, kind="post", in_case=None, categories=None, language="", **assessment):
+        counter["n"] += 1
+        url = url or f"https://tube.example/watch?v=t{counter['n']}"
+        item = workflow.item_log(actor=analyst, case=in_case or case, url=url, kind=kind,
+                                 categories=categories or [], language=language)
+        if assessment:
+            item = workflow.item_assess(actor=analyst, item_id=item.pk, categories=categories or [],
+                                        language=language, **assessment)
+        return item
+
+    return log_item

@@ -1,0 +1,55 @@
+"""The case page: assessment summary, item links, the timeline with its older link, close and reopen."""
+
+import re
+
+from referral import workflow
+from referral.models import AuditEvent, Case
+
+
+def text(res) -> str:
+    return res.content.decode()
+
+
+def test_summary_counts_by_status_category_and_platform(browser, analyst, case, log, platform_a):
+    a = log("https://tube.example/watch?v=1", categories=["threat", "incitement"])
+    log("https://tube.example/watch?v=2", categories=["threat"])
+    log("https://unclaimed.example/x", categories=["instruction"])
+    workflow.item_discard(actor=analyst, item_id=a.pk, reason="Gone")
+    page = text(browser(analyst).get(f"/cases/{case.pk}/"))
+    section = page.split('id="summary"')[1].split("</section>")[0]
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert "By status (3 items)" in cells
+    assert "discarded 1" in cells and "logged 2" in cells
+    assert "threat 2" in cells and "incitement 1" in cells and "instruction 1" in cells
+    assert "Tube 2" in cells and "No platform 1" in cells
+    assert f'href="/items/{a.pk}/"' in page
+
+
+def test_timeline_newest_first_with_an_older_link(browser, analyst, case, log):
+    for n in range(30):
+        item = log(f"https://tube.example/watch?v=tl{n}")
+        workflow.item_assess(actor=analyst, item_id=item.pk, severity=n % 8)
+    client = browser(analyst)
+    page = text(client.get(f"/cases/{case.pk}/"))
+    timeline = page.split('id="case-timeline"')[1]
+    newest = AuditEvent.objects.order_by("-id").first()
+    assert timeline.index(newest.verb) < timeline.index("item.logged")
+    older = re.search(r'href="\?([^"#]*events_before=(\d+))#case-timeline"', timeline)
+    assert older
+    second = text(client.get(f"/cases/{case.pk}/?{older.group(1).replace('&amp;', '&')}"))
+    assert "case.created" in second.split('id="case-timeline"')[1]
+    assert "Older events" not in second
+
+
+def test_supervisor_closes_and_reopens_analyst_cannot(browser, supervisor, analyst, case):
+    assert browser(analyst).post(f"/cases/{case.pk}/close/").status_code == 403
+    assert "Close the case" not in text(browser(analyst).get(f"/cases/{case.pk}/"))
+    client = browser(supervisor)
+    res = client.post(f"/cases/{case.pk}/close/", follow=True)
+    assert f"Case {case.pk} closed." in text(res) and "Reopen the case" in text(res)
+    assert Case.objects.get(pk=case.pk).status == "closed"
+    res = client.post(f"/cases/{case.pk}/close/", follow=True)
+    assert "&#x27;closed&#x27;" in text(res)
+    client.post(f"/cases/{case.pk}/reopen/")
+    assert Case.objects.get(pk=case.pk).status == "open"
+    assert "case.reopened" in text(client.get(f"/cases/{case.pk}/"))

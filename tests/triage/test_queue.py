@@ -1,0 +1,192 @@
+"""The triage queue page: who sees it, each filter, the sort orders, keyset pages, fixed query cost, bulk actions."""
+
+import re
+
+import pytest
+
+from referral import workflow
+from referral.models import Item
+from tests.conftest import make_platform
+
+
+def ids_on(response) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="q-item-(\d+)"', response.content.decode())]
+
+
+@pytest.fixture
+def varied(analyst, analyst_2, log, platform_a, platform_b, groups, supervisor):
+    """Items of every kind the filters tell apart."""
+    items = {
+        "tube_high": log("https://tube.example/watch?v=h", categories=["threat"], language="ar", severity=7,
+                         confidence=3, group_id=groups["Amaq News Agency"].pk),
+        "tube_low": log("https://tube.example/watch?v=l", categories=["incitement"], language="en", severity=1,
+                        confidence=0),
+        "chirp": log("https://chirp.example/u/x", kind="account", categories=["participation"], language="ar",
+                     severity=4, confidence=2),
+        "nowhere": log("https://unclaimed.example/file.pdf", kind="file", categories=["instruction"], severity=3,
+                       confidence=3),
+        "ttl": log("https://chirp.example/u/y/status/1", categories=["threat"], severity=1, confidence=0,
+                   threat_to_life=True),
+    }
+    items["copy"] = log("https://tube.example/watch?v=h&utm_source=x")  # duplicate of tube_high
+    workflow.item_assign(actor=analyst, item_ids=[items["tube_low"].pk], assignee_id=analyst.pk)
+    workflow.item_assign(actor=analyst, item_ids=[items["chirp"].pk], assignee_id=analyst_2.pk)
+    proposed = log("https://tube.example/watch?v=p")
+    workflow.item_propose(actor=analyst, item_id=proposed.pk)
+    items["proposed"] = proposed
+    return {k: Item.objects.get(pk=v.pk) for k, v in items.items()}
+
+
+def test_queue_orders_by_priority_threat_to_life_first(browser, analyst, varied):
+    res = browser(analyst).get("/queue/")
+    assert res.status_code == 200
+    shown = ids_on(res)
+    expected = sorted((i for k, i in varied.items() if k != "proposed"), key=lambda i: (-i.priority, -i.pk))
+    assert shown == [i.pk for i in expected]
+    assert shown[0] == varied["ttl"].pk
+    text = res.content.decode()
+    assert f'href="/items/{varied["ttl"].pk}/"' in text and "Threat to life" in text
+    assert "No platform matched" in text
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("status=proposed", ["proposed"]),
+    ("platform=none", ["nowhere"]),
+    ("category=threat", ["ttl", "tube_high"]),
+    ("kind=account", ["chirp"]),
+    ("language=ar", ["tube_high", "chirp"]),
+    ("assignee=me", ["tube_low"]),
+    ("duplicates=duplicates", ["copy"]),
+])
+def test_each_filter_narrows_the_queue(browser, analyst, varied, query, expected):
+    shown = set(ids_on(browser(analyst).get(f"/queue/?{query}")))
+    assert shown == {varied[k].pk for k in expected}
+
+
+def test_platform_group_case_assignee_evidence_filters(browser, analyst, analyst_2, varied, platform_b, groups):
+    client = browser(analyst)
+    assert set(ids_on(client.get(f"/queue/?platform={platform_b.pk}"))) == {varied["chirp"].pk, varied["ttl"].pk}
+    amaq = groups["Amaq News Agency"].pk
+    assert ids_on(client.get(f"/queue/?group={amaq}")) == [varied["tube_high"].pk]
+    assert ids_on(client.get(f"/queue/?assignee={analyst_2.pk}")) == [varied["chirp"].pk]
+    unassigned = set(ids_on(client.get("/queue/?assignee=unassigned")))
+    assert varied["tube_low"].pk not in unassigned and varied["nowhere"].pk in unassigned
+    originals = set(ids_on(client.get("/queue/?duplicates=originals")))
+    assert varied["copy"].pk not in originals and varied["tube_high"].pk in originals
+    assert ids_on(client.get("/queue/?has_evidence=on")) == []
+    other = workflow.case_create(actor=analyst, title="Other")
+    workflow.item_move(actor=analyst, item_ids=[varied["chirp"].pk], case_id=other.pk)
+    assert ids_on(client.get(f"/queue/?case={other.pk}")) == [varied["chirp"].pk]
+    assert set(ids_on(client.get("/queue/?status=all"))) == {i.pk for i in varied.values()}
+
+
+def test_bad_filter_is_a_message_not_a_500(browser, analyst, varied):
+    res = browser(analyst).get("/queue/?platform=abc&case=x&sort=sideways&after=zz")
+    assert res.status_code == 200 and ids_on(res) == []
+    assert "Select a valid choice" in res.content.decode()
+    assert ids_on(browser(analyst).get("/queue/?after=garbage")) != []  # a bad cursor is the first page
+
+
+@pytest.mark.parametrize("sort", ["priority", "newest", "oldest"])
+def test_keyset_pages_have_no_overlap_and_no_gap(browser, analyst, case, platform_a, sort):
+    for n in range(57):
+        item = workflow.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=k{n}", kind="post")
+        workflow.item_assess(actor=analyst, item_id=item.pk, severity=n % 8, confidence=n % 4)
+    client = browser(analyst)
+    first = client.get(f"/queue/?sort={sort}")
+    page1 = ids_on(first)
+    assert len(page1) == 50 and "50+ items" in first.content.decode()
+    cursor = re.search(r'href="\?([^"]*after=[^"]+)" rel="next"', first.content.decode()).group(1)
+    second = client.get("/queue/?" + cursor.replace("&amp;", "&"))
+    page2 = ids_on(second)
+    assert len(page2) == 7 and 'rel="next"' not in second.content.decode()
+    assert not set(page1) & set(page2)
+    keys = {"priority": lambda i: (-i.priority, -i.pk), "newest": lambda i: -i.pk, "oldest": lambda i: i.pk}[sort]
+    assert page1 + page2 == [i.pk for i in sorted(Item.objects.all(), key=keys)]
+
+
+def test_pages_merge_several_statuses_in_priority_order(browser, analyst, supervisor, case, platform_a, log):
+    items = [log(severity=n % 8, confidence=3) for n in range(30)]
+    for item in items[::3]:
+        workflow.item_propose(actor=analyst, item_id=item.pk)
+        workflow.item_return(actor=supervisor, item_id=item.pk, reason="More evidence")
+    client = browser(analyst)
+    seen, query = [], "/queue/"
+    while True:
+        res = client.get(query)
+        seen += ids_on(res)
+        found = re.search(r'href="\?([^"]*after=[^"]+)" rel="next"', res.content.decode())
+        if not found:
+            break
+        query = "/queue/?" + found.group(1).replace("&amp;", "&")
+    assert seen == [i.pk for i in sorted(Item.objects.all(), key=lambda i: (-i.priority, -i.pk))]
+
+
+@pytest.mark.parametrize("rows", [2, 30])
+def test_queue_costs_a_fixed_number_of_queries(browser, analyst, case, platform_a, log, rows,
+                                               django_assert_max_num_queries):
+    for n in range(rows):
+        log(severity=n % 8, confidence=1, categories=["threat"])
+    client = browser(analyst)
+    # session, user, platforms, groups, people (filter and bulk selects), keys, rows
+    with django_assert_max_num_queries(7):
+        res = client.get("/queue/?status=all&sort=priority")
+    assert res.status_code == 200 and len(ids_on(res)) == rows
+
+
+def test_liaison_cannot_see_the_queue(browser, liaison_a):
+    assert browser(liaison_a).get("/queue/").status_code == 403
+    assert browser(liaison_a).post("/queue/bulk/", {"action": "propose", "items": ["1"]}).status_code == 403
+
+
+def test_admin_reads_the_queue_but_cannot_act(browser, admin_user, log):
+    item = log()
+    res = browser(admin_user).get("/queue/")
+    assert res.status_code == 200 and ids_on(res) == [item.pk]
+    assert 'id="bulk-form"' not in res.content.decode()
+    assert browser(admin_user).post("/queue/bulk/", {"action": "propose", "items": [item.pk]}).status_code == 403
+
+
+def test_bulk_propose_with_mixed_items_reports_both(browser, analyst, log):
+    a, b = log(), log()
+    workflow.item_discard(actor=analyst, item_id=b.pk, reason="Not TCO")
+    res = browser(analyst).post("/queue/bulk/", {"action": "propose", "items": [a.pk, b.pk],
+                                                 "back": "sort=newest"}, follow=True)
+    assert res.redirect_chain == [("/queue/?sort=newest", 302)]
+    text = res.content.decode()
+    assert f"1 item proposed (item {a.pk})." in text
+    assert f"1 refused: item {b.pk}: Item {b.pk} is &#x27;discarded&#x27;" in text
+    assert Item.objects.get(pk=a.pk).status == "proposed"
+
+
+def test_bulk_discard_hold_assign_move(browser, analyst, analyst_2, log):
+    a, b, c = log(), log(), log()
+    client = browser(analyst)
+    res = client.post("/queue/bulk/", {"action": "discard", "items": [a.pk]}, follow=True)
+    assert "Nothing was changed" in res.content.decode() and Item.objects.get(pk=a.pk).status == "logged"
+    client.post("/queue/bulk/", {"action": "discard", "items": [a.pk], "reason": "Offline already"})
+    client.post("/queue/bulk/", {"action": "hold", "items": [b.pk], "reason": "Live op",
+                                 "requested_by": "Op Juniper"})
+    client.post("/queue/bulk/", {"action": "assign", "items": [b.pk, c.pk], "assignee": analyst_2.pk})
+    other = workflow.case_create(actor=analyst, title="Op Birch")
+    client.post("/queue/bulk/", {"action": "move", "items": [c.pk], "target_case": other.pk})
+    a, b, c = (Item.objects.get(pk=i.pk) for i in (a, b, c))
+    assert (a.status, a.decision_reason) == ("discarded", "Offline already")
+    assert (b.status, b.hold_requested_by, b.assignee) == ("on_hold", "Op Juniper", analyst_2)
+    assert (c.case_id, c.assignee) == (other.pk, analyst_2)
+
+
+def test_supervisors_do_not_propose_from_the_queue(browser, supervisor, log):
+    item = log()
+    assert browser(supervisor).post("/queue/bulk/", {"action": "propose", "items": [item.pk]}).status_code == 403
+    assert Item.objects.get(pk=item.pk).status == "logged"
+
+
+def test_platform_names_are_escaped(browser, analyst, case):
+    make_platform("evil", ["evil.example"])
+    from platforms.models import Platform
+
+    Platform.objects.filter(slug="evil").update(name="<script>x</script>")
+    workflow.item_log(actor=analyst, case=case, url="https://evil.example/p", kind="post")
+    text = browser(analyst).get("/queue/").content.decode()
+    assert "<script>x</script>" not in text
