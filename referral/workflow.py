@@ -985,3 +985,27 @@ def case_close(*, actor, case_id: int) -> Case:
 def case_reopen(*, actor, case_id: int) -> Case:
     """A supervisor reopens a closed case."""
     return _case_move(actor=actor, case_id=case_id, target=CaseStatus.OPEN, verb="case.reopened")
+
+
+def case_assign(*, actor, case_id: int, assignee_id: int | None) -> Case:
+    """An analyst or supervisor gives the case to a member of the unit (an analyst or supervisor), or to no one."""
+    _require_role(actor, (Role.ANALYST, Role.SUPERVISOR), "assigning cases")
+    from accounts.models import User
+
+    assignee = None
+    if assignee_id is not None:
+        assignee = User.objects.filter(pk=assignee_id, is_active=True,
+                                       role__in=[Role.ANALYST, Role.SUPERVISOR]).first()
+        if assignee is None:
+            raise InvalidInput("Assign the case to an active analyst or supervisor.",
+                               field_errors={"assignee": ["Not an active analyst or supervisor."]})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            raise NotFound(f"Case {case_id} does not exist.")
+        before = case.assignee.username if case.assignee_id else None
+        case.assignee = assignee
+        case.save(update_fields=["assignee"])
+        audit.record(actor=actor, verb="case.assigned", obj=case, before={"assignee": before},
+                     after={"assignee": assignee.username if assignee else None})
+    return case

@@ -71,7 +71,8 @@ def _case_items(request, case):
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*UNIT_STAFF)
 def case_detail(request, pk: int):
-    case = get_object_or_404(selectors.cases_with_summary(request.user).select_related("created_by"), pk=pk)
+    case = get_object_or_404(selectors.cases_with_summary(request.user).select_related("created_by", "assignee"),
+                             pk=pk)
     can_log = request.user.role in LOGGERS
     form = None
     if request.method == "POST":
@@ -105,6 +106,7 @@ def case_detail(request, pk: int):
         "timeline": selectors.case_timeline(case, before=_cursor(request, "events_before")),
         "events_first_query": _without(request, "events_before"),
         "can_close": request.user.role == Role.SUPERVISOR,
+        "assignees": _assignees() if can_log else [],
         "summary": selectors.case_summary(case),
     }
     if context["timeline"].older_cursor:
@@ -112,6 +114,13 @@ def case_detail(request, pk: int):
         query["events_before"] = str(context["timeline"].older_cursor)
         context["events_older_query"] = query.urlencode()
     return render(request, "referral/case_detail.html", context)
+
+
+def _assignees():
+    from accounts.models import User
+
+    staff = User.objects.filter(is_active=True, role__in=LOGGERS).order_by("username")
+    return list(staff.values_list("pk", "username"))
 
 
 def _cursor(request, name: str) -> int | None:
@@ -131,6 +140,20 @@ def _without(request, name: str) -> str:
 @role_required(Role.SUPERVISOR)
 def case_close(request, pk: int):
     return _case_move(request, pk, workflow.case_close, "closed")
+
+
+@require_POST
+@role_required(*LOGGERS)
+def case_assign(request, pk: int):
+    case = get_object_or_404(selectors.cases_for(request.user), pk=pk)
+    raw = request.POST.get("assignee", "")
+    try:
+        workflow.case_assign(actor=request.user, case_id=case.pk, assignee_id=int(raw) if raw.isdigit() else None)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+    else:
+        messages.success(request, f"Case {case.pk} assigned." if raw else f"Case {case.pk} unassigned.")
+    return redirect("case-detail", pk=case.pk)
 
 
 @require_POST

@@ -14,4 +14,5 @@ urlpatterns = [
     path("items/<int:pk>/release/", items.item_release, name="item-release"),
     path("cases/<int:pk>/close/", cases.case_close, name="case-close"),
     path("cases/<int:pk>/reopen/", cases.case_reopen, name="case-reopen"),
+    path("cases/<int:pk>/assign/", cases.case_assign, name="case-assign"),
 ]

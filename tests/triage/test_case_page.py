@@ -53,3 +53,22 @@ def test_supervisor_closes_and_reopens_analyst_cannot(browser, supervisor, analy
     client.post(f"/cases/{case.pk}/reopen/")
     assert Case.objects.get(pk=case.pk).status == "open"
     assert "case.reopened" in text(client.get(f"/cases/{case.pk}/"))
+
+
+def test_case_is_assigned_and_the_change_audited(client, analyst, analyst_2, supervisor, case, liaison_a):
+
+
+    client.force_login(analyst)
+    res = client.post(f"/cases/{case.pk}/assign/", {"assignee": analyst_2.pk})
+    assert res.status_code == 302
+    case.refresh_from_db()
+    assert case.assignee == analyst_2
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f'<option value="{analyst_2.pk}" selected>{analyst_2.username}</option>' in page
+    assert AuditEvent.objects.filter(verb="case.assigned", object_id=str(case.pk)).count() == 1
+    # A liaison cannot be the assignee, nor assign.
+    client.post(f"/cases/{case.pk}/assign/", {"assignee": liaison_a.pk})
+    case.refresh_from_db()
+    assert case.assignee == analyst_2
+    client.force_login(liaison_a)
+    assert client.post(f"/cases/{case.pk}/assign/", {"assignee": ""}).status_code == 403

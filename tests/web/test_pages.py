@@ -464,7 +464,8 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
         workflow.case_create(actor=analyst, title=f"Case {n}")
     visits = [
         (analyst, "/cases/", 3),  # session, user, one page of cases with their creators
-        (analyst, f"/cases/{case.pk}/", 7),  # session, user, case, items, their referrals, platforms (form), timeline
+        # session, user, case, items, their referrals, platforms (form), timeline, staff to assign the case to
+        (analyst, f"/cases/{case.pk}/", 8),
         # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more.
         (supervisor, "/review/", 5),  # session, user, proposed items with case, platform and people
         (supervisor, "/referrals/", 5),  # session, user, referrals with item and platform
