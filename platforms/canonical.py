@@ -58,14 +58,23 @@ def host_to_ascii(host: str) -> str:
     Raises UnicodeError for a host that has no IDNA form (validate_url turns that into a message).
     """
     host = host.rstrip(".").lower()
-    try:
-        return ipaddress.ip_address(host).compressed
-    except ValueError:
-        pass
+    if _could_be_ip(host):
+        try:
+            return ipaddress.ip_address(host).compressed
+        except ValueError:
+            pass
     return host if host.isascii() else host.encode("idna").decode("ascii")
 
 
+def _could_be_ip(host: str) -> bool:
+    """Cheap pre-check (ipaddress raising for every domain name costs a bulk import seconds): an IPv6 literal
+    has a colon, an IPv4 one ends in a digit; no domain name's top-level label is all digits."""
+    return ":" in host or (host[-1:].isdigit())
+
+
 def _is_ip(host: str) -> bool:
+    if not _could_be_ip(host):
+        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -6,6 +6,7 @@ folded by the per-platform rules kept as data in platforms/rules.py (interpreted
 docs/url-canonicalisation.md describes the rules and how to add a platform's.
 """
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ MAX_URL_LENGTH = 2048
 # Control, formatting (RTL overrides, zero-width joiners) and lone surrogates (which JSON can carry but the
 # database cannot store).
 _REFUSED_CATEGORIES = ("Cc", "Cf", "Cs")
+_ASCII_REFUSED = re.compile(r"[\x00-\x20\x7f]")  # control characters and blanks, the ASCII part of the rule
 
 
 class InvalidURL(ValueError):
@@ -31,7 +33,10 @@ def validate_url(raw: str) -> str:
         raise InvalidURL("Enter a URL.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"The URL is longer than {MAX_URL_LENGTH} characters.")
-    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES or ch.isspace() for ch in url):
+    # ASCII (nearly every URL) takes one regex; anything else is checked character by character.
+    if _ASCII_REFUSED.search(url) if url.isascii() else any(
+        unicodedata.category(ch) in _REFUSED_CATEGORIES or ch.isspace() for ch in url
+    ):
         raise InvalidURL("The URL contains control, formatting or blank characters.")
     try:
         parts = urlsplit(url)

@@ -248,8 +248,22 @@ def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor)
     return entries
 
 
-def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint]) -> None:
-    """The rules of approval, for one locked item. Raises DomainError."""
+TAKEN_DOWN = (R.REMOVED, R.RESTRICTED)
+
+
+def _taken_down(canonical_urls) -> dict[str, Referral]:
+    """For each canonical URL, a referral that already got its content removed or restricted, if any."""
+    done = (Referral.objects.filter(item__canonical_url__in=list(canonical_urls), status__in=TAKEN_DOWN)
+            .only("id", "status", "outcome_at", "item__canonical_url").select_related("item").order_by("id"))
+    return {r.item.canonical_url: r for r in done}
+
+
+def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint], taken_down=None) -> None:
+    """The rules of approval, for one locked item. Raises DomainError.
+
+    `taken_down` maps canonical URLs to a referral that already got that content removed (looked up here when
+    not given): such an item is not referred again.
+    """
     _check_item_move(item, S.APPROVED)
     if item.proposed_by_id == actor.pk:
         raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
@@ -260,6 +274,11 @@ def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint]) 
         )
     if not contact_points:
         raise Conflict(f"Platform '{item.platform.slug}' has no active contact point to receive referrals.")
+    if taken_down is None:
+        taken_down = _taken_down([item.canonical_url])
+    if (earlier := taken_down.get(item.canonical_url)) is not None:
+        raise Conflict(f"This content was already {earlier.status} (referral {earlier.pk}); it is not referred "
+                       "again. Reject the item, or discard it as a duplicate.")
 
 
 def _approval_entries(item: Item, referral: Referral, *, actor, instrument: str) -> list[dict]:
@@ -331,6 +350,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
             cps_by_platform.setdefault(cp.platform_id, []).append(cp)
         now = timezone.now()
         approvable = []
+        taken_down = _taken_down({i.canonical_url for i in items.values()})
         for item_id in ids:
             item = items.get(item_id)
             if item is None:
@@ -338,7 +358,8 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
                                          "status_code": 404})
                 continue
             try:
-                _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []))
+                _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []),
+                                  taken_down=taken_down)
             except (TransitionNotAllowed, NotPermitted, Conflict) as exc:
                 result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
                 continue

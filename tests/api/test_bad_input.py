@@ -191,3 +191,21 @@ def test_url_whose_canonical_form_outgrows_the_limit_is_400(api, analyst, case):
     res = api(analyst).post("/api/v1/items/", item_body(case, url=url), format="json")
     assert res.status_code == 400
     assert "canonical form is longer" in res.json()["errors"]["url"][0]
+
+
+def test_content_already_removed_is_not_referred_again(api, analyst, supervisor, liaison_a, approved_referral, case):
+    api(liaison_a).post(f"/api/v1/referrals/{approved_referral.pk}/status/", {"status": "removed"}, format="json")
+    a = api(analyst)
+    # The same content, found again (a share link): logged and linked, never silently dropped...
+    res = a.post("/api/v1/items/", item_body(case, url="https://www.tube.example/watch?v=abc123&utm_source=x"),
+                 format="json")
+    assert res.status_code == 201 and res.json()["duplicate_of"] == approved_referral.item_id
+    item_id = res.json()["id"]
+    a.post(f"/api/v1/items/{item_id}/propose/")
+    # ... but not referred again.
+    res = api(supervisor).post(f"/api/v1/items/{item_id}/approve/", {}, format="json")
+    assert res.status_code == 409
+    assert f"already removed (referral {approved_referral.pk})" in res.json()["detail"]
+    bulk = api(supervisor).post("/api/v1/items/approve/", {"items": [item_id]}, format="json").json()
+    assert bulk["approved"] == [] and bulk["errors"][0]["status_code"] == 409
+    assert Referral.objects.count() == 1
