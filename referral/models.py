@@ -85,7 +85,8 @@ class Item(models.Model):
     language = models.CharField(max_length=16, blank=True)
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.LOGGED)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     db_index=False)
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                   db_index=False)
     proposed_by = models.ForeignKey(
@@ -97,7 +98,8 @@ class Item(models.Model):
     decision_reason = models.TextField(blank=True)
     # Assessment: severity 0–7 and confidence 0–3 give the priority 0–10 that orders the triage queue;
     # a threat to life puts the item on top (priority 10) and alerts supervisors at once.
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
+                              db_index=False)
     severity = models.PositiveSmallIntegerField(null=True, blank=True)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(default=0)
@@ -121,11 +123,14 @@ class Item(models.Model):
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["status", "-priority", "-id"], name="item_queue_priority_idx"),
             models.Index(fields=["platform", "status", "-id"], name="item_platform_status_idx"),
-            models.Index(fields=["case", "canonical_url"], name="item_case_canonical_idx"),
-            models.Index(fields=["canonical_url"], name="item_canonical_idx"),  # dedup across cases
+            models.Index(fields=["canonical_url"], name="item_canonical_idx"),  # dedup, within a case and across
             # The triage queue filtered by platform, or "my items", in priority order.
             models.Index(fields=["platform", "status", "-priority", "-id"], name="item_queue_platform_idx"),
-            models.Index(fields=["assignee", "status", "-priority", "-id"], name="item_queue_assignee_idx"),
+            # Partial: most items have no assignee, group or original, and a bulk load then skips these.
+            models.Index(fields=["assignee", "status", "-priority", "-id"], name="item_queue_assignee_idx",
+                         condition=Q(assignee__isnull=False)),
+            models.Index(fields=["group", "-id"], name="item_group_idx", condition=Q(group__isnull=False)),
+            models.Index(fields=["duplicate_of"], name="item_duplicate_of_idx", condition=Q(duplicate_of__isnull=False)),
         ]
 
     def __str__(self) -> str:
