@@ -12,7 +12,8 @@ class ContactPointForm(forms.ModelForm):
 
     class Meta:
         model = ContactPoint
-        exclude = ["previous_secret", "previous_secret_until", "consecutive_failures", "circuit_open_until"]
+        fields = ["channel", "endpoint", "secret", "format", "language", "max_items_per_message", "rate_per_minute",
+                  "timeout_seconds", "sla_hours", "active", "disabled_reason"]
 
     def clean_secret(self):
         value = self.cleaned_data.get("secret")

@@ -130,7 +130,8 @@ class Item(models.Model):
             models.Index(fields=["assignee", "status", "-priority", "-id"], name="item_queue_assignee_idx",
                          condition=Q(assignee__isnull=False)),
             models.Index(fields=["group", "-id"], name="item_group_idx", condition=Q(group__isnull=False)),
-            models.Index(fields=["duplicate_of"], name="item_duplicate_of_idx", condition=Q(duplicate_of__isnull=False)),
+            models.Index(fields=["duplicate_of"], name="item_duplicate_of_idx",
+                         condition=Q(duplicate_of__isnull=False)),
         ]
 
     def __str__(self) -> str:
