@@ -1,16 +1,17 @@
-"""Email channel: the stored MIME bytes, sent over SMTP with Django's EMAIL_* settings.
+"""Email channel: the stored MIME bytes, sent over SMTP through Django's SMTP email backend.
 
-We speak SMTP step by step (MAIL, RCPT, DATA) rather than through send_mail so that the stored bytes go out
-unchanged on every retry and the server's 250 reply (often with its queue id) lands in the sending record.
+Django's backend opens the connection with the EMAIL_* settings (host, port, TLS or SSL, login, timeout). We then
+speak MAIL, RCPT and DATA on it ourselves, rather than send_messages(), so that the stored bytes go out unchanged
+on every retry and the server's 250 reply (often with its queue id) lands in the sending record.
 SMTP cannot be exactly-once (RFC 1047): a resend carries the same Message-ID for the platform to dedupe.
 """
 
 import hashlib
 import smtplib
-import ssl
 import time
 
 from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend
 
 from .result import RETRY, SENT, STOP, SendResult
 
@@ -23,15 +24,11 @@ def send(*, to: str, body: bytes, timeout: float, message_id: str) -> SendResult
     result = SendResult(endpoint=f"mailto:{to}", request_sha256=hashlib.sha256(body).hexdigest(),
                         signature=f"Message-ID: {message_id}")
     started = time.monotonic()
-    conn = None
+    backend = EmailBackend(timeout=timeout, fail_silently=False)
     try:
-        conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+        backend.open()  # connects, STARTTLS or SSL, and logs in, as Django's EMAIL_* settings say
+        conn = backend.connection
         conn.ehlo_or_helo_if_needed()
-        if settings.EMAIL_USE_TLS:
-            conn.starttls(context=ssl.create_default_context())
-            conn.ehlo()
-        if settings.EMAIL_HOST_USER:
-            conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
         code, reply = conn.mail(settings.DEFAULT_FROM_EMAIL)
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, settings.DEFAULT_FROM_EMAIL)
@@ -55,10 +52,9 @@ def send(*, to: str, body: bytes, timeout: float, message_id: str) -> SendResult
     except (smtplib.SMTPException, OSError) as exc:
         result.verdict, result.error = RETRY, f"{type(exc).__name__}: {exc}"[:1000]
     finally:
-        if conn is not None:
-            try:
-                conn.quit()
-            except (smtplib.SMTPException, OSError):
-                conn.close()
+        try:
+            backend.close()  # QUIT, or drop the connection if the server is gone
+        except (smtplib.SMTPException, OSError):
+            pass
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
