@@ -304,6 +304,8 @@ DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 10)
 CELERY_BEAT_SCHEDULE = {
     # Picks up every due delivery a nudge missed (lost broker message, crashed worker, retry time reached).
     "deliveries-sweep": {"task": "referral.dispatch_due", "schedule": float(DELIVERY_SWEEP_SECONDS)},
+    # Tells supervisors when a referral passes its due time without an outcome (a removal order: its hour).
+    "referrals-overdue": {"task": "referral.flag_overdue", "schedule": 60.0},
 }
 
 # --- Delivery -------------------------------------------------------------------------------------------

@@ -171,6 +171,7 @@ class Referral(models.Model):
     action_taken_at = models.DateTimeField(null=True, blank=True)
     platform_reference = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)  # supervisors told it passed due_at
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from . import workflow
 from .dispatch import dispatcher
 
 
@@ -9,5 +10,11 @@ from .dispatch import dispatcher
 def dispatch_due():
     """Claim and send every due delivery (nudged after approvals; also run by the beat sweep)."""
     return dispatcher.dispatch_due()
+
+@shared_task(name="referral.flag_overdue", ignore_result=True)
+def flag_overdue():
+    """Alert supervisors about referrals past their due time with no outcome (beat, every minute)."""
+    return workflow.referrals_flag_overdue()
+
 
 from .tasks_intake import import_items  # noqa: E402,F401

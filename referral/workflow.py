@@ -1030,3 +1030,34 @@ def case_assign(*, actor, case_id: int, assignee_id: int | None) -> Case:
         audit.record(actor=actor, verb="case.assigned", obj=case, before={"assignee": before},
                      after={"assignee": assignee.username if assignee else None})
     return case
+
+
+AWAITING_OUTCOME = (R.QUEUED, R.SENT, R.ACKNOWLEDGED, R.NEEDS_INFO)
+
+
+def referrals_flag_overdue(*, now=None, limit: int = 1000) -> int:
+    """Alert supervisors, once per referral, when a referral passes its due time with no outcome: for a removal
+    order that is the TCO hour. One Alert per platform and instrument per run, listing the referrals.
+    Returns how many referrals were flagged."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = (Referral.objects.filter(status__in=AWAITING_OUTCOME, due_at__lt=now, overdue_alerted_at__isnull=True)
+              .select_related("platform").order_by("due_at"))
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        overdue = list(qs[:limit])
+        if not overdue:
+            return 0
+        Referral.objects.filter(pk__in=[r.pk for r in overdue]).update(overdue_alerted_at=now)
+        groups: dict = {}
+        for referral in overdue:
+            groups.setdefault((referral.platform, referral.instrument), []).append(referral)
+        for (platform, instrument), referrals in groups.items():
+            what = "removal order" if instrument == Instrument.REMOVAL_ORDER else "referral"
+            ids = ", ".join(str(r.pk) for r in referrals[:20]) + (" …" if len(referrals) > 20 else "")
+            Alert.objects.create(kind="referral_overdue", message=(
+                f"{len(referrals)} {what}{'s' if len(referrals) > 1 else ''} to {platform.name} past due with no "
+                f"outcome: {ids}."))
+        audit.record_many([{"actor": None, "verb": "referral.overdue", "object_type": "referral", "object_id": r.pk,
+                            "after": {"status": r.status, "due_at": r.due_at.isoformat()}} for r in overdue])
+    return len(overdue)
