@@ -174,7 +174,7 @@ def test_bad_signature_is_401_and_never_called_back(api, make_sandbox, problem):
     assert sandbox.status()["platforms"]["tube"]["rejected"] == 1
 
 
-@pytest.mark.parametrize("skew", [-301, 301, -3600])
+@pytest.mark.parametrize("skew", [-330, 330, -3600])  # clear of the 300 s edge: int() and latency blur it
 def test_timestamp_outside_five_minutes_is_401(api, make_sandbox, skew):
     sandbox = make_sandbox(api_url=api.url)
     body = payload([entry(5, api.url)])
