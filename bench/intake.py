@@ -22,10 +22,10 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.support import recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intake_bench")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "26000,1000000").split(",")]
@@ -34,20 +34,6 @@ ENV = {"DATABASE_URL": DB_URL, "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING
        "CELERY_BROKER_URL": "memory://", "IMPORT_MAX_ROWS": "5000000"}
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-
-def recreate_database() -> None:
-    import psycopg2
-
-    parts = urlsplit(DB_URL)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
-                            password=parts.password, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def write_csv(path: Path, n: int, seed: str) -> None:
@@ -117,7 +103,7 @@ def run_child(path: Path, case_id: int) -> dict:
 
 
 def main() -> None:
-    recreate_database()
+    recreate_database(DB_URL)
     import django
 
     django.setup()

@@ -15,13 +15,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 # This file is named like the standard library's `queue`: take bench/ off the path so `import queue` (asgiref,
 # concurrent.futures) finds the real one.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
+from bench.support import drop_database, recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triage_bench")
 N = int(os.environ.get("BENCH_ITEMS", "1000000"))
@@ -37,19 +37,6 @@ STATUSES = [("logged", 55), ("returned", 5), ("proposed", 10), ("approved", 20),
 KINDS = ["post", "account", "channel", "media", "website", "file"]
 CATEGORIES = ["incitement", "solicitation", "participation", "instruction", "threat"]
 LANGUAGES = ["ar", "en", "fr", "de", "ru", "ps", "tr"]
-
-
-def recreate_database() -> None:
-    import psycopg2
-
-    parts = urlsplit(DB_URL)
-    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
-                            password=parts.password, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
-        cur.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
-    conn.close()
 
 
 def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logger_id) -> float:
@@ -95,7 +82,7 @@ def pct(values, p):
 
 
 def main() -> None:
-    recreate_database()
+    recreate_database(DB_URL)
     import django
 
     django.setup()
@@ -183,15 +170,7 @@ def main() -> None:
               f"{pct(page_t, 95) * 1000:.1f} ms | {statistics.median(sql_t) * 1000:.2f} ms | "
               f"{pct(sql_t, 95) * 1000:.2f} ms | {explain_ms:.2f} ms | p95 < 100 ms |")
     connection.close()
-    parts = urlsplit(DB_URL)
-    import psycopg2
-
-    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
-                            password=parts.password, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
-    conn.close()
+    drop_database(DB_URL)
 
 
 if __name__ == "__main__":

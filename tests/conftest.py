@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -81,6 +82,19 @@ def liaison_b(db, platform_b):
 @pytest.fixture
 def case(db, analyst):
     return workflow.case_create(actor=analyst, title="Action day 2026-11", description="Demo case")
+
+def signed_in(user) -> Client:
+    """A Django test client with a browser session for `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def browser():
+    """browser(user) → a test client signed in as that user (a fresh client each call)."""
+    return signed_in
+
 
 def api_for(user) -> APIClient:
     """An API client authenticated the way real clients are: a Bearer API key."""

@@ -104,36 +104,38 @@ def item_assign(request, pk: int):
     return redirect("item-detail", pk=item.pk)
 
 
-@require_POST
-@role_required(*TRIAGERS)
-def item_discard(request, pk: int):
+def _item_form_action(request, pk: int, form_class, form_name: str, act, done: str):
+    """POST of an item-page form: on success a message and back to the item; on bad input or a refused move,
+    the item page again with the form's errors (status 400) and nothing changed."""
     item = _item(request, pk)
-    form = DiscardForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            workflow.item_discard(actor=request.user, item_id=item.pk, reason=form.cleaned_data["reason"])
+            act(item, form.cleaned_data)
         except DomainError as exc:
             show_domain_error(request, exc, form)
         else:
-            messages.success(request, f"Item {item.pk} discarded.")
+            messages.success(request, f"Item {item.pk} {done}.")
             return redirect("item-detail", pk=item.pk)
-    return _render(request, item, choices=TriageChoices(), discard_form=form, status=400)
+    return _render(request, item, choices=TriageChoices(), status=400, **{form_name: form})
+
+
+@require_POST
+@role_required(*TRIAGERS)
+def item_discard(request, pk: int):
+    return _item_form_action(
+        request, pk, DiscardForm, "discard_form", done="discarded",
+        act=lambda item, data: workflow.item_discard(actor=request.user, item_id=item.pk, reason=data["reason"]),
+    )
 
 
 @require_POST
 @role_required(*TRIAGERS)
 def item_hold(request, pk: int):
-    item = _item(request, pk)
-    form = HoldForm(request.POST)
-    if form.is_valid():
-        try:
-            workflow.item_hold(actor=request.user, item_id=item.pk, **form.cleaned_data)
-        except DomainError as exc:
-            show_domain_error(request, exc, form)
-        else:
-            messages.success(request, f"Item {item.pk} is on hold.")
-            return redirect("item-detail", pk=item.pk)
-    return _render(request, item, choices=TriageChoices(), hold_form=form, status=400)
+    return _item_form_action(
+        request, pk, HoldForm, "hold_form", done="is on hold",
+        act=lambda item, data: workflow.item_hold(actor=request.user, item_id=item.pk, **data),
+    )
 
 
 @require_POST

@@ -7,13 +7,8 @@ from django.test import Client
 
 from referral import evidence as service
 from referral.models import Evidence
+from tests.conftest import signed_in
 from tests.evidence.conftest import EXE, MP4, PDF, png, stored_files, upload
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def attach(analyst, item, name, content):

@@ -1,17 +1,11 @@
 """Evidence files go out only through the role-checked view: sandboxed, not sniffable, every view audited."""
 
 import pytest
-from django.test import Client
 
 from referral import evidence as service
 from referral.models import AuditEvent
+from tests.conftest import signed_in
 from tests.evidence.conftest import HTML, MP4, PDF, png, upload
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def attach(analyst, item, name, content):

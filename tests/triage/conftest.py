@@ -2,20 +2,9 @@
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from referral import workflow
 from referral.models import Group
-
-
-@pytest.fixture
-def browser():
-    def sign_in(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

@@ -2,21 +2,6 @@
 
 from html.parser import HTMLParser
 
-import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def browser():
-    """browser(user) → a Django test client signed in as that user (a fresh client each call)."""
-
-    def sign_in(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
-
 
 class PageReader(HTMLParser):
     """Collects what the accessibility checks need: tags seen, form controls, labels, table headers."""
