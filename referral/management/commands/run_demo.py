@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -24,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--smtp-port", type=int, default=8026)
 
     def handle(self, *args, port, sandbox_port, smtp_port, **options):
+        for name, value in (("--port", port), ("--sandbox-port", sandbox_port), ("--smtp-port", smtp_port)):
+            if not 1 <= value <= 65535:
+                raise CommandError(f"{name} must be between 1 and 65535, not {value}.")
         call_command("migrate", verbosity=0, interactive=False)
         call_command("demo_data", sandbox_url=f"http://127.0.0.1:{sandbox_port}")
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")

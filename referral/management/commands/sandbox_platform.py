@@ -40,6 +40,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, config, api_url, ack_delay, outcome_delay, decline_share, fail_first,
                tolerance, **options):
+        if not 0 <= port <= 65535:
+            raise CommandError(f"--port must be between 0 and 65535, not {port}.")
         try:
             sandbox = SandboxPlatform(
                 load_config(config), host=host, port=port, api_url=api_url, ack_delay=ack_delay,

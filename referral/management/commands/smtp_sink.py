@@ -2,7 +2,7 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from referral.smtp_sink import SmtpSink
 
@@ -18,10 +18,15 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, dir, **options):
         from pathlib import Path
 
+        if not 0 <= port <= 65535:
+            raise CommandError(f"--port must be between 0 and 65535, not {port}.")
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        sink = SmtpSink(host=host, port=port, folder=Path(dir)).start()
+        try:
+            sink = SmtpSink(host=host, port=port, folder=Path(dir)).start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc}.") from exc
         self.stdout.write(f"SMTP sink on {host}:{sink.port}, keeping mail in {dir}")
         stop.wait()
         sink.stop()
