@@ -11,9 +11,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+# The desk's apps; devtools/ (sandbox platform, SMTP sink, demo data) stays out of the production image.
 COPY config ./config
-COPY accounts ./accounts
+COPY core ./core
+COPY audit ./audit
 COPY platforms ./platforms
+COPY accounts ./accounts
+COPY alerts ./alerts
+COPY cases ./cases
+COPY intake ./intake
+COPY evidence ./evidence
 COPY referral ./referral
 COPY templates ./templates
 COPY static ./static

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from .models import User, UserAPIKey
+from accounts.models import User, UserAPIKey
 
 
 @admin.register(User)

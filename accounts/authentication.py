@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from .models import UserAPIKey
+from accounts.models import UserAPIKey
 
 
 class BearerAPIKeyAuthentication(authentication.BaseAuthentication):

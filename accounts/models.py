@@ -3,12 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
-
-class Role(models.TextChoices):
-    ANALYST = "analyst", "Analyst"
-    SUPERVISOR = "supervisor", "Supervisor"
-    LIAISON = "liaison", "Platform liaison"
-    ADMIN = "admin", "Administrator"
+from core.roles import Role  # noqa: F401  (re-exported: the field's choices)
 
 
 class RoleUserManager(UserManager):

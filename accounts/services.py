@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User, UserAPIKey
+from audit import chain as audit
+from core.errors import InvalidInput
+from core.roles import Role
 from platforms.models import Platform
-from referral import audit
-from referral.errors import InvalidInput
-
-from .models import Role, User, UserAPIKey
 
 
 def user_create(*, actor, username: str, role: str, platform_slug: str | None = None,

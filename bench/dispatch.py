@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.support import free_port, recreate_database  # noqa: E402
+from referral.actions import approval  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referral_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -44,9 +45,10 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts import services as account_services
+    from cases.models import Case, Item
     from platforms import services as platform_services
-    from referral import workflow
-    from referral.models import Case, Delivery, Item, Referral
+    from referral.models import Referral
+    from referral.outbox.models import Delivery
 
     call_command("migrate", verbosity=0)
     port = free_port()
@@ -94,7 +96,7 @@ def main() -> None:
         ids = proposed_items(slug, N)
         httpx.post(base + "/reset")
         t0 = time.perf_counter()
-        result = workflow.item_approve_many(actor=supervisor, item_ids=ids)
+        result = approval.item_approve_many(actor=supervisor, item_ids=ids)
         committed_wall, approve_s = time.time(), time.perf_counter() - t0
         assert len(result["referrals"]) == N, result["errors"][:3]
         deadline = time.monotonic() + 600
@@ -136,7 +138,7 @@ def main() -> None:
         httpx.post(base + "/reset")
         committed = {}
         for item_id in ids:
-            workflow.item_approve(actor=supervisor, item_id=item_id, instrument="removal_order")
+            approval.item_approve(actor=supervisor, item_id=item_id, instrument="removal_order")
             committed[item_id] = time.time()
             time.sleep(0.05)
         deadline = time.monotonic() + 120

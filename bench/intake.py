@@ -26,6 +26,8 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.support import recreate_database  # noqa: E402
+from cases.actions import cases as case_actions  # noqa: E402
+from intake import actions as intake_actions  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intake_bench")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "26000,1000000").split(",")]
@@ -59,17 +61,16 @@ def child(path: str, case_id: int, username: str) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from referral import intake
-    from referral.models import Case
+    from cases.models import Case
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     user = get_user_model().objects.get(username=username)
     case = Case.objects.get(pk=case_id)
     t0 = time.perf_counter()
     with open(path, "rb") as f:
-        job = intake.create_import(actor=user, case=case, fileobj=f, original_name=path, queue=False)
+        job = intake_actions.create_import(actor=user, case=case, fileobj=f, original_name=path, queue=False)
     t1 = time.perf_counter()
-    job = intake.run_import(job.pk)
+    job = intake_actions.run_import(job.pk)
     t2 = time.perf_counter()
     print(json.dumps({
         "create_s": t1 - t0, "run_s": t2 - t1, "status": job.status, "processed": job.processed,
@@ -112,7 +113,6 @@ def main() -> None:
 
     from accounts import services as account_services
     from platforms.models import Platform, PlatformDomain
-    from referral import workflow
 
     call_command("migrate", verbosity=0)
     analyst = account_services.user_create(actor=None, username="analyst", role="analyst")
@@ -125,7 +125,7 @@ def main() -> None:
             path = Path(tmp) / f"{n}.csv"
             write_csv(path, n, seed=f"s{n}")
             size_mb = path.stat().st_size / 1024 / 1024
-            case = workflow.case_create(actor=analyst, title=f"bench {n}")
+            case = case_actions.case_create(actor=analyst, title=f"bench {n}")
             first = run_child(path, case.pk)
             again = run_child(path, case.pk) if n <= 100_000 else None  # re-upload: every row a duplicate
             raw = raw_copy(path)

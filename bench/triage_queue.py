@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 from bench.support import drop_database, recreate_database  # noqa: E402
+from cases import selectors as case_selectors  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triage_bench")
 N = int(os.environ.get("BENCH_ITEMS", "1000000"))
@@ -41,7 +42,7 @@ LANGUAGES = ["ar", "en", "fr", "de", "ru", "ps", "tr"]
 
 def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logger_id) -> float:
     """COPY N items with varied status, priority, platform (5 % none), case, assignee; returns seconds."""
-    from referral.workflow import item_priority
+    from cases.actions.assessment import item_priority
 
     rng = random.Random(7)
     population = [s for s, weight in STATUSES for _ in range(weight)]
@@ -91,8 +92,8 @@ def main() -> None:
     from django.test import Client
 
     from accounts import services as account_services
+    from cases.models import Case, Group
     from platforms import services as platform_services
-    from referral.models import Case, Group
 
     call_command("migrate", verbosity=0)
     call_command("seed_groups", verbosity=0)
@@ -119,11 +120,10 @@ def main() -> None:
         ("any status, newest first", "/queue/?status=all&sort=newest"),
     ]
     # A deep page: follow the cursor 20 pages into the default queue (1,000 rows in).
-    from referral import selectors
 
     cursor, filters = None, {}
     for _ in range(20):
-        cursor = selectors.triage_queue(analyst, filters, "priority", cursor).next_cursor
+        cursor = case_selectors.triage_queue(analyst, filters, "priority", cursor).next_cursor
     pages.append(("page 21 of the first (keyset cursor)", f"/queue/?after={cursor}"))
 
     rows = []

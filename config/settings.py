@@ -4,6 +4,7 @@ Names read here are a contract with deployers (DESIGN.md §7): DATABASE_URL, CEL
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, SITE_URL, ALLOW_PRIVATE_ENDPOINTS and Django's EMAIL_* variables.
 """
 
+import importlib.util
 import os
 import secrets
 from datetime import timedelta
@@ -76,10 +77,19 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
-    "accounts",
+    # The desk's apps, lowest layer first (docs/architecture.md; the layers are checked by lint-imports).
+    "audit",
     "platforms",
+    "accounts",
+    "alerts",
+    "cases",
+    "intake",
+    "evidence",
     "referral",
 ]
+# The sandbox platform, SMTP sink and demo data (`make run`, the tests); not in the production image.
+if importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -227,11 +237,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "referral.api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "referral.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -244,11 +254,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "ItemStatusEnum": "referral.models.ItemStatus",
+        "ItemStatusEnum": "cases.models.ItemStatus",
         "ReferralStatusEnum": "referral.models.ReferralStatus",
-        "DeliveryStatusEnum": "referral.models.DeliveryStatus",
-        "CaseStatusEnum": "referral.models.CaseStatus",
-        "ImportStatusEnum": "referral.models.ImportStatus",
+        "DeliveryStatusEnum": "referral.outbox.models.DeliveryStatus",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "ImportStatusEnum": "intake.models.ImportStatus",
         "LiaisonStatusEnum": ["acknowledged", "declined", "needs_info", "removed", "restricted"],
     },
 }

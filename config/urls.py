@@ -3,9 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("api/v1/", include("referral.api.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
-    path("", include("referral.web_urls")),
+    # The pages, app by app. Every view checks the role on the server (core/access.py).
+    path("", include("accounts.urls")),
+    path("", include("cases.urls")),
+    path("", include("referral.urls")),
+    path("", include("alerts.urls")),
+    path("", include("intake.urls")),
+    path("", include("evidence.urls")),
 ]

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from .models import ContactPoint, Platform, PlatformDomain
+from platforms.models import ContactPoint, Platform, PlatformDomain
 
 
 class ContactPointForm(forms.ModelForm):
@@ -20,7 +20,7 @@ class ContactPointForm(forms.ModelForm):
         if not value and self.instance.pk:
             return self.instance.secret  # unchanged
         if value:
-            from referral.dispatch.webhook import InvalidSecret, secret_key_bytes
+            from platforms.secrets import InvalidSecret, secret_key_bytes
 
             try:
                 secret_key_bytes(value)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import tldextract
 
-from .rules import (
+from platforms.rules import (
     PLATFORM_RULES,
     STRIPPED_HOST_PREFIXES,
     TRACKING_PARAM_PREFIXES,

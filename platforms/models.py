@@ -29,6 +29,10 @@ class PlatformDomain(models.Model):
         return self.domain
 
 
+# The message format each channel takes by default (referral/outbox/formatters.py renders them).
+DEFAULT_FORMAT = {"webhook": "json-v1", "email": "email-v1", "manual": "text-v1"}
+
+
 class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     EMAIL = "email", "Email"

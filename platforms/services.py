@@ -4,14 +4,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
 
-from referral import audit
-from referral.dispatch.formatters import DEFAULT_FORMAT
-from referral.dispatch.webhook import InvalidSecret, secret_key_bytes
-from referral.errors import InvalidInput
-
-from .endpoints import EndpointNotAllowed, check_http_endpoint
-from .models import Channel, ContactPoint, Platform, PlatformDomain
-from .urls import InvalidURL, normalise_domain
+from audit import chain as audit
+from core.errors import InvalidInput
+from platforms.content_urls import InvalidURL, normalise_domain
+from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
+from platforms.models import DEFAULT_FORMAT, Channel, ContactPoint, Platform, PlatformDomain
+from platforms.secrets import InvalidSecret, secret_key_bytes
 
 
 def _check_contact_point(cp: dict) -> dict[str, list[str]]:
@@ -88,7 +86,7 @@ def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, ov
     from django.conf import settings
     from django.utils import timezone
 
-    from referral.errors import NotFound
+    from core.errors import NotFound
 
     try:
         secret_key_bytes(secret)
@@ -113,7 +111,7 @@ def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, ov
 
 def contact_point_enable(*, actor, contact_point_id: int):
     """Re-enable a contact point (after a 410 was fixed); resets its circuit breaker."""
-    from referral.errors import NotFound
+    from core.errors import NotFound
 
     with transaction.atomic():
         cp = ContactPoint.objects.select_for_update().filter(pk=contact_point_id).first()

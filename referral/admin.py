@@ -1,40 +1,11 @@
-"""Admin: the managed list of groups is edited here. Cases, items, referrals and deliveries are shown read-only:
-their statuses change only through referral/workflow.py (the pages and the API), never by editing a row."""
+"""Admin: referrals and deliveries, read-only (they change only through referral/actions/ and
+referral/outbox/actions.py)."""
 
 from django.contrib import admin
 
-from .models import AuditEvent, Case, Delivery, Group, Item, Referral
-
-
-@admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "active"]
-    search_fields = ["name", "aliases"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["id", "title", "status", "assignee", "created_at"]
-    list_filter = ["status"]
-
-
-@admin.register(Item)
-class ItemAdmin(ReadOnlyAdmin):
-    list_display = ["id", "url", "platform", "status", "priority", "case"]
-    list_filter = ["status", "platform"]
-    list_select_related = ["platform", "case"]
-    show_full_result_count = False
+from core.readonly_admin import ReadOnlyAdmin
+from referral.models import Referral
+from referral.outbox.models import Delivery
 
 
 @admin.register(Referral)
@@ -50,9 +21,3 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     exclude = ["payload"]
 
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "at", "actor_label", "verb", "object_type", "object_id"]
-    list_filter = ["verb", "object_type"]
-    show_full_result_count = False

@@ -9,8 +9,8 @@ from functools import cached_property
 from django.db.models import Count, Window
 
 from accounts.models import Role
-
-from .models import Alert, Delivery, DeliveryStatus
+from alerts.models import Alert
+from referral.outbox.models import Delivery, DeliveryStatus
 
 BANNER_SIZE = 3
 

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from . import workflow
-from .dispatch import dispatcher
+from referral.actions import outcomes
+from referral.outbox import dispatcher
 
 
 @shared_task(name="referral.dispatch_due", ignore_result=True)
@@ -11,10 +11,9 @@ def dispatch_due():
     """Claim and send every due delivery (nudged after approvals; also run by the beat sweep)."""
     return dispatcher.dispatch_due()
 
+
 @shared_task(name="referral.flag_overdue", ignore_result=True)
 def flag_overdue():
     """Alert supervisors about referrals past their due time with no outcome (beat, every minute)."""
-    return workflow.referrals_flag_overdue()
+    return outcomes.referrals_flag_overdue()
 
-
-from .tasks_intake import import_items  # noqa: E402,F401

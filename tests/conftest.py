@@ -6,9 +6,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from cases.actions import cases as case_actions
+from cases.actions import items as item_actions
 from platforms import services as platform_services
-from referral import workflow
-from referral.dispatch.webhook import generate_secret
+from referral.actions import approval
+from referral.outbox.webhook import generate_secret
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -81,7 +83,7 @@ def liaison_b(db, platform_b):
 
 @pytest.fixture
 def case(db, analyst):
-    return workflow.case_create(actor=analyst, title="Action day 2026-11", description="Demo case")
+    return case_actions.case_create(actor=analyst, title="Action day 2026-11", description="Demo case")
 
 def signed_in(user) -> Client:
     """A Django test client with a browser session for `user`."""
@@ -109,22 +111,21 @@ def api():
 
 @pytest.fixture
 def proposed_item(case, analyst, platform_a):
-    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=abc123", kind="post",
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=abc123", kind="post",
                              categories=["incitement"])
-    return workflow.item_propose(actor=analyst, item_id=item.pk)
+    return item_actions.item_propose(actor=analyst, item_id=item.pk)
 
 @pytest.fixture
 def approved_referral(proposed_item, supervisor):
-    item = workflow.item_approve(actor=supervisor, item_id=proposed_item.pk)
+    item = approval.item_approve(actor=supervisor, item_id=proposed_item.pk)
     return item.referrals.get()
 
 @pytest.fixture
 def approved_referral_b(case, analyst, supervisor, platform_b):
-    item = workflow.item_log(actor=analyst, case=case, url="https://chirp.example/u/someone/status/42",
+    item = item_actions.item_log(actor=analyst, case=case, url="https://chirp.example/u/someone/status/42",
                              kind="post", categories=["threat"])
-    workflow.item_propose(actor=analyst, item_id=item.pk)
-    return workflow.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
-
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    return approval.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
 
 
 from tests.stack import processes, stack  # noqa: E402, F401  (fixtures for the tests that run the real stack)

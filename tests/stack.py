@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from accounts import services as account_services
-from referral.dispatch.webhook import generate_secret
+from referral.outbox.webhook import generate_secret
 from tests.conftest import make_platform, make_user
 from tests.processes import Processes, answers, database_url, free_port, wait_for
 

@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
-
-from .. import selectors, workflow
-from ..errors import DomainError
-from ..models import DeliveryStatus, Referral
-from .access import UNIT_STAFF, role_required, show_domain_error
-from .paging import PAGE_SIZE, Page
+from core.access import UNIT_STAFF, role_required, show_domain_error
+from core.errors import DomainError
+from core.paging import PAGE_SIZE, Page
+from referral import selectors as referral_selectors
+from referral.models import Referral
+from referral.outbox import actions as outbox_actions
+from referral.outbox.models import DeliveryStatus
 
 DEAD = (DeliveryStatus.FAILED, DeliveryStatus.STOPPED)
 MANUAL_WORKERS = (Role.ANALYST, Role.SUPERVISOR)
@@ -81,7 +82,7 @@ def _created_keyset_page(request, queryset, *, newest_first: bool) -> Page:
 def _deliveries(user):
     """The outbox rows a page lists, with platform and referral ids, never a contact point's secrets."""
     return (
-        selectors.deliveries_for(user)
+        referral_selectors.deliveries_for(user)
         .prefetch_related(None)  # the attempts are on each referral's page, not in these lists
         .prefetch_related(Prefetch("referrals", queryset=Referral.objects.only("id").order_by("id")))
         .defer("contact_point__secret", "contact_point__previous_secret")
@@ -104,7 +105,7 @@ def dead_letters(request):
 @role_required(Role.SUPERVISOR)
 def delivery_redrive(request, pk):
     try:
-        workflow.delivery_redrive(actor=request.user, delivery_id=pk)
+        outbox_actions.delivery_redrive(actor=request.user, delivery_id=pk)
     except DomainError as exc:
         show_domain_error(request, exc)
     else:
@@ -155,7 +156,8 @@ def delivery_manual_submitted(request, pk):
     form = ManualSubmittedForm(request.POST, prefix=str(pk))
     if form.is_valid():
         try:
-            workflow.delivery_complete_manual(actor=request.user, delivery_id=pk, ticket=form.cleaned_data["ticket"])
+            outbox_actions.delivery_complete_manual(actor=request.user, delivery_id=pk,
+                                                    ticket=form.cleaned_data["ticket"])
         except DomainError as exc:
             show_domain_error(request, exc, form)
             if not form.errors:  # not about the ticket (someone else closed the task): the list has moved on

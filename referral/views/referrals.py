@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .. import selectors
-from ..forms import ReferralFilterForm
-from .access import REFERRAL_READERS, role_required
-from .paging import keyset_page
+from core.access import REFERRAL_READERS, role_required
+from core.paging import keyset_page
+from referral import selectors as referral_selectors
+from referral.forms import ReferralFilterForm
 
 # Referrals still waiting for the platform's answer; past due_at they are shown as overdue.
 AWAITING = ("queued", "sent", "acknowledged")
@@ -16,7 +16,7 @@ AWAITING = ("queued", "sent", "acknowledged")
 @require_safe
 @role_required(*REFERRAL_READERS)
 def referral_list(request):
-    referrals = selectors.referrals_for(request.user)
+    referrals = referral_selectors.referrals_for(request.user)
     filters = ReferralFilterForm(request.GET)
     if filters.is_valid() and filters.cleaned_data["status"]:
         referrals = referrals.filter(status=filters.cleaned_data["status"])
@@ -28,10 +28,10 @@ def referral_list(request):
 @require_safe
 @role_required(*REFERRAL_READERS)
 def referral_detail(request, pk: int):
-    referral = get_object_or_404(selectors.referrals_for(request.user).select_related("approved_by"), pk=pk)
+    referral = get_object_or_404(referral_selectors.referrals_for(request.user).select_related("approved_by"), pk=pk)
     # The contact point's signing secrets are never shown: leave them in the database. The payload bytes are
     # not shown either (the attempts carry their SHA-256).
-    deliveries = selectors.deliveries_with_attempts(referral).defer(
+    deliveries = referral_selectors.deliveries_with_attempts(referral).defer(
         "payload", "contact_point__secret", "contact_point__previous_secret"
     )
     context = {

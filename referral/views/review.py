@@ -6,19 +6,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
-
-from .. import selectors, workflow
-from ..errors import DomainError
-from ..forms import ApproveForm, RejectForm, ReturnForm
-from ..models import ItemStatus
-from .access import role_required, show_domain_error
-from .paging import keyset_page
+from cases import selectors as case_selectors
+from cases.models import ItemStatus
+from core.access import role_required, show_domain_error
+from core.errors import DomainError
+from core.paging import keyset_page
+from referral.actions import approval
+from referral.forms import ApproveForm, RejectForm, ReturnForm
 
 DECISIONS = {
     # action: (form class, workflow function, past tense, what the success message adds)
-    "approve": (ApproveForm, workflow.item_approve, "approved", "; its referral is queued for delivery"),
-    "return": (ReturnForm, workflow.item_return, "returned", " to the analyst"),
-    "reject": (RejectForm, workflow.item_reject, "rejected", ""),
+    "approve": (ApproveForm, approval.item_approve, "approved", "; its referral is queued for delivery"),
+    "return": (ReturnForm, approval.item_return, "returned", " to the analyst"),
+    "reject": (RejectForm, approval.item_reject, "rejected", ""),
 }
 
 
@@ -32,7 +32,7 @@ def _row(item, user, bound=None):
 
 def _render_queue(request, bound_item_id=None, bound=None):
     items = (
-        selectors.items_for(request.user)
+        case_selectors.items_for(request.user)
         .filter(status=ItemStatus.PROPOSED)
         .select_related("proposed_by", "logged_by")
         .annotate(duplicate_case_id=F("duplicate_of__case_id"))

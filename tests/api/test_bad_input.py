@@ -2,7 +2,10 @@
 
 import pytest
 
-from referral.models import AuditEvent, Item, Referral
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
+from cases.models import Item
+from referral.models import Referral
 
 
 def item_body(case_, **overrides):
@@ -96,9 +99,8 @@ def test_approving_your_own_proposal_is_403(api, supervisor, case, platform_a):
     item_id = s.post("/api/v1/items/", item_body(case), format="json").json()["id"]
     # Supervisors may log items but not propose them; proposing goes through an analyst, so use the service
     # to make the supervisor the proposer, as an analyst-turned-supervisor would be.
-    from referral import workflow
 
-    workflow.item_propose(actor=supervisor, item_id=item_id)
+    item_actions.item_propose(actor=supervisor, item_id=item_id)
     res = s.post(f"/api/v1/items/{item_id}/approve/", {"instrument": "referral"}, format="json")
     assert res.status_code == 403
     assert res.json()["detail"] == "Four-eyes rule: you cannot approve an item you proposed yourself."

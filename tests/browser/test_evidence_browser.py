@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from referral import workflow
-from referral.models import AuditEvent, Evidence
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
+from evidence.models import Evidence
 from tests.browser.conftest import SCREENSHOTS, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,7 @@ def computed_filter(locator) -> str:
 def test_analyst_uploads_evidence_sees_it_blurred_and_reveals_it(page, settings, tmp_path, analyst, case,
                                                                   platform_a):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=br0wserev", kind="post",
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=br0wserev", kind="post",
                              categories=["incitement"])
     login(page, analyst)
     page.goto(f"/items/{item.pk}/evidence/")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from referral.models import ImportJob, Item
+from cases.models import Item
+from intake.models import ImportJob
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.conftest import make_platform
 from tests.processes import database_url, start_worker

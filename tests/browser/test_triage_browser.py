@@ -4,8 +4,9 @@ Saves docs/screenshots/triage-queue.png and docs/screenshots/item-page.png."""
 import pytest
 from playwright.sync_api import expect
 
-from referral import workflow
-from referral.models import Item
+from cases.actions import assessment as assessment_actions
+from cases.actions import items as item_actions
+from cases.models import Item
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.conftest import make_platform
 
@@ -17,7 +18,7 @@ def queue_items(analyst, case, platform_a, platform_b):
     from django.core.management import call_command
 
     call_command("seed_groups", verbosity=0)
-    from referral.models import Group
+    from cases.models import Group
 
     groups = list(Group.objects.all())
     make_platform("pinboard", ["pinboard.example"])
@@ -26,9 +27,10 @@ def queue_items(analyst, case, platform_a, platform_b):
     cats = [["incitement"], ["threat"], ["participation"], ["instruction", "incitement"], ["solicitation"]]
     items = []
     for n in range(20):
-        item = workflow.item_log(actor=analyst, case=case, url=f"https://{hosts[n % 4]}/p/{n}", kind=kinds[n % 5],
+        item = item_actions.item_log(actor=analyst, case=case, url=f"https://{hosts[n % 4]}/p/{n}", kind=kinds[n % 5],
                                  categories=cats[n % 5], language=["ar", "en", "fr"][n % 3])
-        workflow.item_assess(actor=analyst, item_id=item.pk, categories=cats[n % 5], language=["ar", "en", "fr"][n % 3],
+        assessment_actions.item_assess(actor=analyst, item_id=item.pk, categories=cats[n % 5],
+                                       language=["ar", "en", "fr"][n % 3],
                              group_id=groups[n % len(groups)].pk if n % 3 else None, severity=(n * 3) % 8,
                              confidence=n % 4, threat_to_life=(n == 7))
         items.append(item)

@@ -9,13 +9,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alerts.models import Alert
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
+from core.errors import Conflict, InvalidInput, TransitionNotAllowed
+from devtools.smtp_sink import SmtpSink
 from platforms import services as platform_services
 from platforms.models import ContactPoint
-from referral import workflow
-from referral.dispatch import dispatcher, formatters, webhook
-from referral.errors import Conflict, InvalidInput, TransitionNotAllowed
-from referral.models import Alert, AuditEvent, Delivery, DeliveryAttempt, Referral
-from referral.smtp_sink import SmtpSink
+from referral.actions import approval
+from referral.models import Referral
+from referral.outbox import actions as outbox_actions
+from referral.outbox import dispatcher, formatters, webhook
+from referral.outbox.models import Delivery, DeliveryAttempt
 from tests.receiver import Receiver
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
@@ -35,19 +40,19 @@ def platform_with(slug, domain, *contact_points):
 
 
 def propose(analyst, case, url):
-    item = workflow.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
-    return workflow.item_propose(actor=analyst, item_id=item.pk)
+    item = item_actions.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
+    return item_actions.item_propose(actor=analyst, item_id=item.pk)
 
 
 def approve(analyst, supervisor, case, url, instrument="referral"):
     item = propose(analyst, case, url)
-    return workflow.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
+    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
 
 
 def test_email_delivery_has_reference_bodies_csv_and_stable_message_id(smtp, analyst, supervisor, case, settings):
     settings.SITE_URL = "https://desk.iru.example"
     platform_with("mail", "mail.example", {"channel": "email", "endpoint": "abuse@mail.example", "language": "fr"})
-    ids = workflow.item_approve_many(actor=supervisor, item_ids=[
+    ids = approval.item_approve_many(actor=supervisor, item_ids=[
         propose(analyst, case, f"https://mail.example/p/{i}").pk for i in range(3)], instrument="removal_order")
     assert dispatcher.dispatch_due() == {"sent": 1}
     [mail] = smtp.messages
@@ -103,7 +108,7 @@ def test_manual_contact_point_becomes_a_task_closed_by_a_ticket(api, analyst, su
     assert referral.status == "sent" and referral.platform_reference == "FO-7781"
     assert DeliveryAttempt.objects.get().response_excerpt == "platform ticket FO-7781"
     with pytest.raises(TransitionNotAllowed):
-        workflow.delivery_complete_manual(actor=analyst, delivery_id=delivery.pk, ticket="again")
+        outbox_actions.delivery_complete_manual(actor=analyst, delivery_id=delivery.pk, ticket="again")
 
 
 def test_referrals_approved_together_travel_in_batches_of_the_maximum(analyst, supervisor, case):
@@ -111,7 +116,7 @@ def test_referrals_approved_together_travel_in_batches_of_the_maximum(analyst, s
         platform_with("vid", "vid.example", {"channel": "webhook", "endpoint": receiver.url + "/h", "secret": SECRET,
                                              "max_items_per_message": 4})
         items = [propose(analyst, case, f"https://vid.example/v/{i}").pk for i in range(10)]
-        result = workflow.item_approve_many(actor=supervisor, item_ids=items)
+        result = approval.item_approve_many(actor=supervisor, item_ids=items)
         assert len(result["approved"]) == 10 and result["errors"] == []
         assert dispatcher.dispatch_due() == {"sent": 3}
         sizes = sorted(len(json.loads(r.body)["referrals"]) for r in receiver.requests)
@@ -134,7 +139,7 @@ def test_single_approvals_close_together_join_one_message(analyst, supervisor, c
 def test_bulk_approval_reports_what_it_could_not_approve(api, analyst, supervisor, case, platform_a):
     good = propose(analyst, case, "https://tube.example/ok").pk
     unclaimed = propose(analyst, case, "https://nobody.example/x").pk
-    logged = workflow.item_log(actor=analyst, case=case, url="https://tube.example/l", kind="post").pk
+    logged = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/l", kind="post").pk
     res = api(supervisor).post("/api/v1/items/approve/", {"items": [good, unclaimed, logged, 999999]},
                                format="json")
     assert res.status_code == 200
@@ -218,7 +223,7 @@ def test_dead_letter_redrive(api, analyst, supervisor, case):
         delivery = Delivery.objects.get()
         referral.refresh_from_db()
         assert referral.status == "failed"
-        assert Alert.objects.filter(kind="delivery_stopped", delivery=delivery).exists()
+        assert Alert.objects.filter(kind="delivery_stopped", delivery_id=delivery.pk).exists()
         dead = api(supervisor).get("/api/v1/deliveries/?status=stopped").json()["results"]
         assert [d["id"] for d in dead] == [str(delivery.pk)]
         assert dead[0]["attempt_records"][0]["response_status"] == 400
@@ -243,13 +248,13 @@ def test_redrive_needs_an_enabled_contact_point(analyst, supervisor, case, admin
         dispatcher.dispatch_due()
         delivery = Delivery.objects.get()
         with pytest.raises(Conflict):
-            workflow.delivery_redrive(actor=supervisor, delivery_id=delivery.pk)
+            outbox_actions.delivery_redrive(actor=supervisor, delivery_id=delivery.pk)
         cp = ContactPoint.objects.get()
         assert "410" in cp.disabled_reason
         assert Alert.objects.filter(kind="contact_point_disabled").count() == 1
         platform_services.contact_point_enable(actor=admin_user, contact_point_id=cp.pk)
         receiver.default_status = 200
-        workflow.delivery_redrive(actor=supervisor, delivery_id=delivery.pk)
+        outbox_actions.delivery_redrive(actor=supervisor, delivery_id=delivery.pk)
         assert dispatcher.dispatch_due() == {"sent": 1}
 
 

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from referral import workflow
-from referral.models import Alert, AuditEvent, Referral
+from alerts.models import Alert
+from audit.models import AuditEvent
+from referral.actions import outcomes
+from referral.models import Referral
 from referral.tasks import flag_overdue
 
 
@@ -19,10 +21,10 @@ def test_overdue_removal_order_alerts_supervisors_once(approved_referral, approv
     [alert] = Alert.objects.filter(kind="referral_overdue")
     assert "1 removal order to Tube past due" in alert.message and str(approved_referral.pk) in alert.message
     assert AuditEvent.objects.filter(verb="referral.overdue", object_id=str(approved_referral.pk)).count() == 1
-    assert workflow.referrals_flag_overdue() == 0  # once
+    assert outcomes.referrals_flag_overdue() == 0  # once
     assert Alert.objects.filter(kind="referral_overdue").count() == 1
 
 
 def test_not_yet_due_is_not_flagged(approved_referral):
     assert approved_referral.due_at > timezone.now()
-    assert workflow.referrals_flag_overdue() == 0
+    assert outcomes.referrals_flag_overdue() == 0

@@ -7,11 +7,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from audit.chain import verify_chain
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
 from platforms.models import ContactPoint
-from referral import workflow
-from referral.audit import verify_chain
-from referral.dispatch import dispatcher, webhook
-from referral.models import AuditEvent, Delivery, DeliveryAttempt, Referral
+from referral.actions import approval
+from referral.models import Referral
+from referral.outbox import dispatcher, webhook
+from referral.outbox.models import Delivery, DeliveryAttempt
 from tests.conftest import make_platform
 from tests.receiver import Receiver
 
@@ -30,9 +33,9 @@ def platform(db, receiver):
 
 
 def approve_one(analyst, supervisor, case, url="https://tube.example/watch?v=1", instrument="referral"):
-    item = workflow.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
-    workflow.item_propose(actor=analyst, item_id=item.pk)
-    return workflow.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
+    item = item_actions.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
 
 
 def make_due(delivery):
@@ -148,11 +151,11 @@ def test_private_endpoint_is_refused_when_not_allowed(platform, receiver, analys
 
 def test_approval_rolled_back_sends_nothing(platform, receiver, analyst, supervisor, case,
                                             django_capture_on_commit_callbacks):
-    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/x", kind="post")
-    workflow.item_propose(actor=analyst, item_id=item.pk)
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/x", kind="post")
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            workflow.item_approve(actor=supervisor, item_id=item.pk)
+            approval.item_approve(actor=supervisor, item_id=item.pk)
             raise RuntimeError("the request failed after approving")
     assert callbacks == []  # no nudge was queued for after commit
     assert Delivery.objects.count() == 0 and Referral.objects.count() == 0

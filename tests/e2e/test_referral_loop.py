@@ -9,8 +9,12 @@ import redis
 from django.conf import settings
 
 from accounts import services as account_services
-from referral.audit import verify_chain
-from referral.models import AuditEvent, Delivery, Referral
+from audit.chain import verify_chain
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
+from referral.actions import approval
+from referral.models import Referral
+from referral.outbox.models import Delivery
 from tests.processes import start_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,11 +71,10 @@ def test_referral_travels_from_approval_to_removed(stack, processes, analyst, su
 
 def test_sweep_delivers_when_the_nudge_is_lost(stack, processes, analyst, supervisor, case):
     """Redis loses the nudge (its queue is deleted before any worker runs): beat's sweep still delivers."""
-    from referral import workflow
 
-    item = workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=lost", kind="post")
-    workflow.item_propose(actor=analyst, item_id=item.pk)
-    workflow.item_approve(actor=supervisor, item_id=item.pk)
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=lost", kind="post")
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    approval.item_approve(actor=supervisor, item_id=item.pk)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)  # this run's own queue: the nudge is gone
     start_worker(processes, stack["env"], beat=True)

@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from referral import workflow
+from cases.actions import cases as case_actions
+from cases.actions import items as item_actions
 
 
 @pytest.fixture(autouse=True)
@@ -67,16 +68,16 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 @pytest.fixture
 def item(case, analyst, platform_a):
-    return workflow.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=ev1", kind="post",
+    return item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=ev1", kind="post",
                              categories=["incitement"])
 
 
 @pytest.fixture
 def other_case(analyst):
-    return workflow.case_create(actor=analyst, title="Earlier operation", description="")
+    return case_actions.case_create(actor=analyst, title="Earlier operation", description="")
 
 
 @pytest.fixture
 def other_item(other_case, analyst, platform_a):
-    return workflow.item_log(actor=analyst, case=other_case, url="https://tube.example/watch?v=ev2", kind="post",
+    return item_actions.item_log(actor=analyst, case=other_case, url="https://tube.example/watch?v=ev2", kind="post",
                              categories=["threat"])

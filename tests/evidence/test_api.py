@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from referral.models import Evidence
+from evidence.models import Evidence
 from tests.conftest import api_for
 from tests.evidence.conftest import EXE, HTML, PDF, png, stored_files, upload
 

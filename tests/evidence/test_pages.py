@@ -5,8 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from referral import evidence as service
-from referral.models import Evidence
+from evidence import actions as service
+from evidence.models import Evidence
 from tests.conftest import signed_in
 from tests.evidence.conftest import EXE, MP4, PDF, png, stored_files, upload
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from referral import evidence as service
-from referral.models import AuditEvent
+from audit.models import AuditEvent
+from evidence import actions as service
 from tests.conftest import signed_in
 from tests.evidence.conftest import HTML, MP4, PDF, png, upload
 

@@ -4,9 +4,10 @@ import hashlib
 
 import pytest
 
-from referral import evidence as service
-from referral.errors import Conflict, InvalidInput
-from referral.models import AuditEvent, Evidence
+from audit.models import AuditEvent
+from core.errors import Conflict, InvalidInput
+from evidence import actions as service
+from evidence.models import Evidence
 from tests.evidence.conftest import EXE, HTML, MP4, PDF, jpeg, png, png_declaring, stored_files, upload
 
 

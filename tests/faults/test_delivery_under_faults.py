@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 import redis
 
+from audit.chain import verify_chain
+from cases.actions import items as item_actions
+from cases.models import Item
 from platforms import services as platform_services
-from referral import workflow
-from referral.audit import verify_chain
-from referral.dispatch import webhook
-from referral.models import Delivery, Item, Referral
+from referral.actions import approval
+from referral.models import Referral
+from referral.outbox import webhook
+from referral.outbox.models import Delivery
 from tests.processes import Processes, database_url, free_port, wait_for
 from tests.receiver import Receiver
 
@@ -110,8 +113,8 @@ def test_no_referral_is_lost_or_sent_twice_under_faults(redis_server, tmp_path, 
         )
         item_ids = []
         for i in range(REFERRALS):
-            item = workflow.item_log(actor=analyst, case=case, url=f"https://vid.example/v/{i}", kind="post")
-            item_ids.append(workflow.item_propose(actor=analyst, item_id=item.pk).pk)
+            item = item_actions.item_log(actor=analyst, case=case, url=f"https://vid.example/v/{i}", kind="post")
+            item_ids.append(item_actions.item_propose(actor=analyst, item_id=item.pk).pk)
 
         env = {
             "DATABASE_URL": database_url(), "CELERY_BROKER_URL": redis_server.url, "REDIS_URL": redis_server.url,
@@ -170,7 +173,7 @@ def test_no_referral_is_lost_or_sent_twice_under_faults(redis_server, tmp_path, 
         started = time.monotonic()
         injector = threading.Thread(target=inject, daemon=True)
         injector.start()
-        result = workflow.item_approve_many(actor=supervisor, item_ids=item_ids)
+        result = approval.item_approve_many(actor=supervisor, item_ids=item_ids)
         assert len(result["referrals"]) == REFERRALS
         try:
             wait_for(lambda: not Referral.objects.exclude(status="sent").exists(), 240 + REFERRALS // 50,

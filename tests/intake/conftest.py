@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from referral import intake
+from intake import actions as intake_actions
 
 
 @pytest.fixture(autouse=True)
@@ -17,9 +17,9 @@ def run_csv(case, user, content: bytes | str, *, name="items.csv", source="csv")
     """Store `content` as an import of `case` and run it in-process, as the worker would."""
     if isinstance(content, str):
         content = content.encode("utf-8")
-    job = intake.create_import(actor=user, case=case, fileobj=io.BytesIO(content), original_name=name,
+    job = intake_actions.create_import(actor=user, case=case, fileobj=io.BytesIO(content), original_name=name,
                                source=source, queue=False)
-    return intake.run_import(job.pk)
+    return intake_actions.run_import(job.pk)
 
 
 def report_rows(job) -> list[list[str]]:

@@ -6,8 +6,9 @@ import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from referral import intake
-from referral.models import ImportJob, Item
+from cases.models import Item
+from intake import actions as intake_actions
+from intake.models import ImportJob
 
 
 def upload(client, case, body: bytes, name="items.csv"):
@@ -28,7 +29,7 @@ def test_analyst_uploads_gets_202_then_polls_the_finished_job(api, analyst, case
     pending = client.get(f"/api/v1/imports/{job_id}/").json()
     assert pending["status"] == "pending" and pending["total"] == 3 and pending["processed"] == 0
 
-    intake.run_import(job_id)  # what the worker does with the queued message
+    intake_actions.run_import(job_id)  # what the worker does with the queued message
 
     done = client.get(f"/api/v1/imports/{job_id}/").json()
     assert done == {"id": job_id, "status": "done", "total": 3, "processed": 3, "accepted": 1, "duplicates": 1,
@@ -50,7 +51,7 @@ def test_supervisor_may_import_too(api, supervisor, case, platform_a):
 def test_errors_in_the_job_view_are_cut_to_the_first_hundred(api, analyst, case):
     client = api(analyst)
     job_id = upload(client, case, b"url\n" + b"bad\n" * 250).json()["id"]
-    intake.run_import(job_id)
+    intake_actions.run_import(job_id)
     data = client.get(f"/api/v1/imports/{job_id}/").json()
     assert data["rejected"] == 250 and len(data["errors"]) == 100
     assert len(ImportJob.objects.get(pk=job_id).errors) == 250

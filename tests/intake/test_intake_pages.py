@@ -3,8 +3,10 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
-from referral import intake, workflow
-from referral.models import ImportJob, Item
+from cases.models import Item
+from intake import actions as intake_actions
+from intake.models import ImportJob
+from referral.actions import outcomes
 from tests.conftest import PASSWORD
 
 
@@ -25,7 +27,7 @@ def test_paste_creates_a_job_and_redirects_to_its_progress_page(client, analyst,
     assert len(queued) == 1 and job.source == "paste" and job.total == 2
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page and "<progress" in page and "Start</button>" in page
-    intake.run_import(job.pk)
+    intake_actions.run_import(job.pk)
     partial = client.get(f"/imports/{job.pk}/progress/").content.decode()
     assert "hx-trigger" not in partial  # finished: the polling stops
     assert "Download the full report" in partial
@@ -40,7 +42,7 @@ def test_csv_upload_page(client, supervisor, case, platform_a):
         "form": "csv", "file": SimpleUploadedFile("x.csv", b"url\nhttps://tube.example/a\nbad\n", "text/csv")})
     job = ImportJob.objects.get()
     assert res.status_code == 302
-    intake.run_import(job.pk)
+    intake_actions.run_import(job.pk)
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Rejected lines" in page and "Enter" not in page.split("Rejected lines")[0][-50:]
     assert (job.__class__.objects.get().accepted, job.__class__.objects.get().rejected) == (1, 1)
@@ -56,7 +58,8 @@ def test_import_page_shows_the_limit_when_the_file_is_too_big(client, analyst, c
 
 
 def test_liaison_cannot_open_the_import_pages(client, liaison_a, analyst, case):
-    job = intake.create_import(actor=analyst, case=case, fileobj=intake.paste_as_csv("https://a.example/", "post"),
+    job = intake_actions.create_import(actor=analyst, case=case,
+                                       fileobj=intake_actions.paste_as_csv("https://a.example/", "post"),
                                queue=False)
     signed_in(client, liaison_a)
     assert client.get(f"/cases/{case.pk}/import/").status_code == 403
@@ -77,7 +80,7 @@ def test_preview_shows_canonical_form_and_platform(client, analyst, case, platfo
 
 def test_preview_shows_existing_item_and_removed_referral(client, analyst, supervisor, case, approved_referral,
                                                           liaison_a):
-    workflow.referral_record_status(actor=liaison_a, referral_id=approved_referral.pk, status="removed")
+    outcomes.referral_record_status(actor=liaison_a, referral_id=approved_referral.pk, status="removed")
     signed_in(client, analyst)
     html = client.get("/intake/preview/", {"url": "https://m.tube.example/watch?v=abc123",
                                            "case": case.pk}).content.decode()

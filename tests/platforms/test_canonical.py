@@ -7,8 +7,7 @@ import pytest
 import tldextract
 
 from platforms import canonical
-from platforms.rules import PLATFORM_RULES
-from platforms.urls import (
+from platforms.content_urls import (
     InvalidURL,
     account_key,
     canonicalize,
@@ -17,6 +16,7 @@ from platforms.urls import (
     url_warnings,
     validate_url,
 )
+from platforms.rules import PLATFORM_RULES
 
 VIDEO = "dQw4w9WgXcQ"
 PLAYLIST = "PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG"

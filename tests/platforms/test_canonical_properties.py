@@ -6,8 +6,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from platforms.canonical import registered_domain
+from platforms.content_urls import (
+    InvalidURL,
+    account_key,
+    canonicalize,
+    canonicalize_lenient,
+    url_warnings,
+    validate_url,
+)
 from platforms.rules import PLATFORM_RULES
-from platforms.urls import InvalidURL, account_key, canonicalize, canonicalize_lenient, url_warnings, validate_url
 
 BOUNDED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from platforms.content_urls import resolve_platform
 from platforms.services import platform_create
-from platforms.urls import resolve_platform
 
 
 def make_platform(slug, domains):

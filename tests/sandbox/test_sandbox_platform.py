@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from accounts import services as account_services
-from referral.dispatch import webhook
-from referral.dispatch.formatters import referral_entry
-from referral.models import AuditEvent, Referral
-from referral.sandbox import SandboxPlatform, declines, platform_reference
+from audit.models import AuditEvent
+from devtools.sandbox import SandboxPlatform, declines, platform_reference
+from referral.models import Referral
+from referral.outbox import webhook
+from referral.outbox.formatters import referral_entry
 from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]

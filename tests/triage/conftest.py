@@ -3,8 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from referral import workflow
-from referral.models import Group
+from cases.actions import assessment as assessment_actions
+from cases.actions import items as item_actions
+from cases.models import Group
 
 
 @pytest.fixture
@@ -21,10 +22,10 @@ def log(analyst, case):
     def log_item(url=None, *, kind="post", in_case=None, categories=None, language="", **assessment):
         counter["n"] += 1
         url = url or f"https://tube.example/watch?v=t{counter['n']}"
-        item = workflow.item_log(actor=analyst, case=in_case or case, url=url, kind=kind,
+        item = item_actions.item_log(actor=analyst, case=in_case or case, url=url, kind=kind,
                                  categories=categories or [], language=language)
         if assessment:
-            item = workflow.item_assess(actor=analyst, item_id=item.pk, categories=categories or [],
+            item = assessment_actions.item_assess(actor=analyst, item_id=item.pk, categories=categories or [],
                                         language=language, **assessment)
         return item
 

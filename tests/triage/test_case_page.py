@@ -2,8 +2,10 @@
 
 import re
 
-from referral import workflow
-from referral.models import AuditEvent, Case
+from audit.models import AuditEvent
+from cases.actions import assessment as assessment_actions
+from cases.actions import items as item_actions
+from cases.models import Case
 
 
 def text(res) -> str:
@@ -14,7 +16,7 @@ def test_summary_counts_by_status_category_and_platform(browser, analyst, case, 
     a = log("https://tube.example/watch?v=1", categories=["threat", "incitement"])
     log("https://tube.example/watch?v=2", categories=["threat"])
     log("https://unclaimed.example/x", categories=["instruction"])
-    workflow.item_discard(actor=analyst, item_id=a.pk, reason="Gone")
+    item_actions.item_discard(actor=analyst, item_id=a.pk, reason="Gone")
     page = text(browser(analyst).get(f"/cases/{case.pk}/"))
     section = page.split('id="summary"')[1].split("</section>")[0]
     cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
@@ -28,7 +30,7 @@ def test_summary_counts_by_status_category_and_platform(browser, analyst, case, 
 def test_timeline_newest_first_with_an_older_link(browser, analyst, case, log):
     for n in range(30):
         item = log(f"https://tube.example/watch?v=tl{n}")
-        workflow.item_assess(actor=analyst, item_id=item.pk, severity=n % 8)
+        assessment_actions.item_assess(actor=analyst, item_id=item.pk, severity=n % 8)
     client = browser(analyst)
     page = text(client.get(f"/cases/{case.pk}/"))
     timeline = page.split('id="case-timeline"')[1]

@@ -2,8 +2,10 @@
 
 import pytest
 
-from referral import workflow
-from referral.models import Alert, Item
+from alerts.models import Alert
+from cases.actions import items as item_actions
+from cases.models import Item
+from referral.actions import approval
 
 
 def text(res) -> str:
@@ -82,8 +84,8 @@ def test_discard_hold_release_assign_buttons(browser, analyst, analyst_2, log):
 def test_duplicates_and_referrals_are_listed(browser, analyst, supervisor, log, platform_a):
     original = log("https://tube.example/watch?v=dup")
     copy = log("https://tube.example/watch?v=dup&utm_source=a")
-    workflow.item_propose(actor=analyst, item_id=original.pk)
-    workflow.item_approve(actor=supervisor, item_id=original.pk)
+    item_actions.item_propose(actor=analyst, item_id=original.pk)
+    approval.item_approve(actor=supervisor, item_id=original.pk)
     page = text(browser(analyst).get(f"/items/{original.pk}/"))
     assert f'href="/items/{copy.pk}/"' in page and "Referral " in page and "Queued" in page
     assert "referral.queued" in page  # the referral's events are in the item's timeline

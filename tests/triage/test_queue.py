@@ -4,8 +4,11 @@ import re
 
 import pytest
 
-from referral import workflow
-from referral.models import Item
+from cases.actions import assessment as assessment_actions
+from cases.actions import cases as case_actions
+from cases.actions import items as item_actions
+from cases.models import Item
+from referral.actions import approval
 from tests.conftest import make_platform
 
 
@@ -29,10 +32,10 @@ def varied(analyst, analyst_2, log, platform_a, platform_b, groups, supervisor):
                    threat_to_life=True),
     }
     items["copy"] = log("https://tube.example/watch?v=h&utm_source=x")  # duplicate of tube_high
-    workflow.item_assign(actor=analyst, item_ids=[items["tube_low"].pk], assignee_id=analyst.pk)
-    workflow.item_assign(actor=analyst, item_ids=[items["chirp"].pk], assignee_id=analyst_2.pk)
+    assessment_actions.item_assign(actor=analyst, item_ids=[items["tube_low"].pk], assignee_id=analyst.pk)
+    assessment_actions.item_assign(actor=analyst, item_ids=[items["chirp"].pk], assignee_id=analyst_2.pk)
     proposed = log("https://tube.example/watch?v=p")
-    workflow.item_propose(actor=analyst, item_id=proposed.pk)
+    item_actions.item_propose(actor=analyst, item_id=proposed.pk)
     items["proposed"] = proposed
     return {k: Item.objects.get(pk=v.pk) for k, v in items.items()}
 
@@ -74,8 +77,8 @@ def test_platform_group_case_assignee_evidence_filters(browser, analyst, analyst
     originals = set(ids_on(client.get("/queue/?duplicates=originals")))
     assert varied["copy"].pk not in originals and varied["tube_high"].pk in originals
     assert ids_on(client.get("/queue/?has_evidence=on")) == []
-    other = workflow.case_create(actor=analyst, title="Other")
-    workflow.item_move(actor=analyst, item_ids=[varied["chirp"].pk], case_id=other.pk)
+    other = case_actions.case_create(actor=analyst, title="Other")
+    item_actions.item_move(actor=analyst, item_ids=[varied["chirp"].pk], case_id=other.pk)
     assert ids_on(client.get(f"/queue/?case={other.pk}")) == [varied["chirp"].pk]
     assert set(ids_on(client.get("/queue/?status=all"))) == {i.pk for i in varied.values()}
 
@@ -90,8 +93,8 @@ def test_bad_filter_is_a_message_not_a_500(browser, analyst, varied):
 @pytest.mark.parametrize("sort", ["priority", "newest", "oldest"])
 def test_keyset_pages_have_no_overlap_and_no_gap(browser, analyst, case, platform_a, sort):
     for n in range(57):
-        item = workflow.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=k{n}", kind="post")
-        workflow.item_assess(actor=analyst, item_id=item.pk, severity=n % 8, confidence=n % 4)
+        item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=k{n}", kind="post")
+        assessment_actions.item_assess(actor=analyst, item_id=item.pk, severity=n % 8, confidence=n % 4)
     client = browser(analyst)
     first = client.get(f"/queue/?sort={sort}")
     page1 = ids_on(first)
@@ -108,8 +111,8 @@ def test_keyset_pages_have_no_overlap_and_no_gap(browser, analyst, case, platfor
 def test_pages_merge_several_statuses_in_priority_order(browser, analyst, supervisor, case, platform_a, log):
     items = [log(severity=n % 8, confidence=3) for n in range(30)]
     for item in items[::3]:
-        workflow.item_propose(actor=analyst, item_id=item.pk)
-        workflow.item_return(actor=supervisor, item_id=item.pk, reason="More evidence")
+        item_actions.item_propose(actor=analyst, item_id=item.pk)
+        approval.item_return(actor=supervisor, item_id=item.pk, reason="More evidence")
     client = browser(analyst)
     seen, query = [], "/queue/"
     while True:
@@ -149,7 +152,7 @@ def test_admin_reads_the_queue_but_cannot_act(browser, admin_user, log):
 
 def test_bulk_propose_with_mixed_items_reports_both(browser, analyst, log):
     a, b = log(), log()
-    workflow.item_discard(actor=analyst, item_id=b.pk, reason="Not TCO")
+    item_actions.item_discard(actor=analyst, item_id=b.pk, reason="Not TCO")
     res = browser(analyst).post("/queue/bulk/", {"action": "propose", "items": [a.pk, b.pk],
                                                  "back": "sort=newest"}, follow=True)
     assert res.redirect_chain == [("/queue/?sort=newest", 302)]
@@ -168,7 +171,7 @@ def test_bulk_discard_hold_assign_move(browser, analyst, analyst_2, log):
     client.post("/queue/bulk/", {"action": "hold", "items": [b.pk], "reason": "Live op",
                                  "requested_by": "Op Juniper"})
     client.post("/queue/bulk/", {"action": "assign", "items": [b.pk, c.pk], "assignee": analyst_2.pk})
-    other = workflow.case_create(actor=analyst, title="Op Birch")
+    other = case_actions.case_create(actor=analyst, title="Op Birch")
     client.post("/queue/bulk/", {"action": "move", "items": [c.pk], "target_case": other.pk})
     a, b, c = (Item.objects.get(pk=i.pk) for i in (a, b, c))
     assert (a.status, a.decision_reason) == ("discarded", "Offline already")
@@ -187,6 +190,6 @@ def test_platform_names_are_escaped(browser, analyst, case):
     from platforms.models import Platform
 
     Platform.objects.filter(slug="evil").update(name="<script>x</script>")
-    workflow.item_log(actor=analyst, case=case, url="https://evil.example/p", kind="post")
+    item_actions.item_log(actor=analyst, case=case, url="https://evil.example/p", kind="post")
     text = browser(analyst).get("/queue/").content.decode()
     assert "<script>x</script>" not in text

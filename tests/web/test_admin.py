@@ -8,9 +8,9 @@ SECRET = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/accounts/user/", "/admin/accounts/userapikey/",
-                                  "/admin/platforms/platform/", "/admin/referral/group/", "/admin/referral/item/",
+                                  "/admin/platforms/platform/", "/admin/cases/group/", "/admin/cases/item/",
                                   "/admin/referral/referral/", "/admin/referral/delivery/",
-                                  "/admin/referral/auditevent/", "/admin/referral/case/"])
+                                  "/admin/audit/auditevent/", "/admin/cases/case/"])
 def test_admin_pages_open_for_the_admin(client, admin_user, approved_referral, path):
     client.force_login(admin_user)
     assert client.get(path).status_code == 200

@@ -8,12 +8,18 @@ import pytest
 from django.test import RequestFactory
 
 from accounts.models import Role
+from alerts import actions as alert_actions
+from alerts.models import Alert
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
 from platforms import services as platform_services
 from platforms.models import ContactPoint
-from referral import workflow
+from referral.actions import approval
 from referral.context_processors import desk_status
-from referral.dispatch import dispatcher
-from referral.models import Alert, AuditEvent, Delivery, Referral
+from referral.models import Referral
+from referral.outbox import actions as outbox_actions
+from referral.outbox import dispatcher
+from referral.outbox.models import Delivery
 from tests.conftest import make_user
 from tests.receiver import Receiver
 from tests.web.conftest import read_page
@@ -43,9 +49,9 @@ def manual_platform(**contact_point):
 
 def approve(analyst, supervisor, case, url: str) -> Referral:
     """The analyst logs and proposes the URL, the supervisor approves it: one queued referral."""
-    item = workflow.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
-    workflow.item_propose(actor=analyst, item_id=item.pk)
-    return workflow.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
+    item = item_actions.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    return approval.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
 
 
 def dispatch_all() -> None:
@@ -106,7 +112,7 @@ def test_dead_letter_list_shows_a_stopped_delivery_and_its_error(browser, superv
 def test_supervisor_redrives_a_dead_letter(browser, supervisor, stopped):
     delivery, referral = stopped
     assert Referral.objects.get(pk=referral.pk).status == "failed"
-    assert Alert.objects.filter(delivery=delivery, resolved_at__isnull=True).exists()
+    assert Alert.objects.filter(delivery_id=delivery.pk, resolved_at__isnull=True).exists()
     res = browser(supervisor).post(f"/deliveries/{delivery.pk}/redrive/", follow=True)
     assert res.redirect_chain == [("/deliveries/dead/", 302)]
     text = text_of(res)
@@ -115,7 +121,7 @@ def test_supervisor_redrives_a_dead_letter(browser, supervisor, stopped):
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.attempt_base == 1
     assert Referral.objects.get(pk=referral.pk).status == "queued"
-    assert not Alert.objects.filter(delivery=delivery, resolved_at__isnull=True).exists()
+    assert not Alert.objects.filter(delivery_id=delivery.pk, resolved_at__isnull=True).exists()
     assert AuditEvent.objects.filter(verb="delivery.redriven", actor=supervisor, object_id=str(delivery.pk)).exists()
 
 
@@ -221,7 +227,7 @@ def test_ticket_marks_the_delivery_sent_and_becomes_the_platform_reference(reque
 
 def test_a_task_someone_else_closed_is_a_message(browser, analyst, analyst_2, manual_task):
     delivery, _ = manual_task
-    workflow.delivery_complete_manual(actor=analyst_2, delivery_id=delivery.pk, ticket="T-1")
+    outbox_actions.delivery_complete_manual(actor=analyst_2, delivery_id=delivery.pk, ticket="T-1")
     res = browser(analyst).post(f"/deliveries/{delivery.pk}/manual-submitted/", {f"{delivery.pk}-ticket": "T-2"},
                                 follow=True)
     assert res.redirect_chain == [("/deliveries/manual/", 302)]
@@ -393,10 +399,10 @@ def test_analyst_cannot_resolve_an_alert(browser, analyst, stopped):
 
 
 def test_alert_resolve_checks_the_role(analyst, stopped):
-    from referral.errors import NotPermitted
+    from core.errors import NotPermitted
 
     with pytest.raises(NotPermitted):
-        workflow.alert_resolve(actor=analyst, alert_id=Alert.objects.get().pk)
+        alert_actions.alert_resolve(actor=analyst, alert_id=Alert.objects.get().pk)
 
 
 # --- Query budgets --------------------------------------------------------------------------------------

@@ -6,10 +6,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from referral import workflow
-from referral.dispatch import dispatcher
-from referral.dispatch.webhook import generate_secret
-from referral.models import AuditEvent, Case, Delivery, DeliveryAttempt, Item, Referral
+from audit.models import AuditEvent
+from cases.actions import cases as case_actions
+from cases.actions import items as item_actions
+from cases.models import Case, Item
+from referral.actions import approval, outcomes
+from referral.models import Referral
+from referral.outbox import dispatcher
+from referral.outbox.models import Delivery, DeliveryAttempt
+from referral.outbox.webhook import generate_secret
 from tests.conftest import PASSWORD, make_platform, make_user
 from tests.receiver import Receiver
 from tests.web.conftest import read_page
@@ -22,7 +27,7 @@ def page_text(response) -> str:
 
 
 def log_item(analyst, case, url="https://tube.example/watch?v=zzz", **extra):
-    return workflow.item_log(actor=analyst, case=case, url=url, kind=extra.pop("kind", "post"), **extra)
+    return item_actions.item_log(actor=analyst, case=case, url=url, kind=extra.pop("kind", "post"), **extra)
 
 
 # --- Signing in and out ---------------------------------------------------------------------------------
@@ -293,7 +298,7 @@ def test_supervisor_returns_and_the_analyst_can_propose_again(browser, superviso
 
 def test_supervisor_cannot_approve_own_proposal(browser, supervisor, analyst, case, platform_a):
     item = log_item(analyst, case)
-    workflow.item_propose(actor=supervisor, item_id=item.pk)  # the workflow lets a supervisor propose
+    item_actions.item_propose(actor=supervisor, item_id=item.pk)  # the workflow lets a supervisor propose
     client = browser(supervisor)
     page = page_text(client.get("/review/"))
     assert "You proposed this item yourself" in page
@@ -307,7 +312,7 @@ def test_supervisor_cannot_approve_own_proposal(browser, supervisor, analyst, ca
 
 def test_another_supervisor_can_approve_it(browser, supervisor, supervisor_2, analyst, case, platform_a):
     item = log_item(analyst, case)
-    workflow.item_propose(actor=supervisor, item_id=item.pk)
+    item_actions.item_propose(actor=supervisor, item_id=item.pk)
     browser(supervisor_2).post(f"/items/{item.pk}/approve/", {f"approve-{item.pk}-instrument": "referral"})
     item.refresh_from_db()
     assert item.status == "approved"
@@ -315,7 +320,7 @@ def test_another_supervisor_can_approve_it(browser, supervisor, supervisor_2, an
 
 def test_approving_an_item_without_platform_is_a_message(browser, supervisor, analyst, case):
     item = log_item(analyst, case, url="https://unknown.example/p/9")
-    workflow.item_propose(actor=analyst, item_id=item.pk)
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
     res = browser(supervisor).post(f"/items/{item.pk}/approve/", {f"approve-{item.pk}-instrument": "referral"},
                                    follow=True)
     assert res.status_code == 200 and "No platform claims the host" in page_text(res)
@@ -368,7 +373,7 @@ def test_unit_staff_see_every_platforms_referrals(browser, analyst, approved_ref
 
 
 def test_referral_list_filters_by_status(browser, supervisor, liaison_a, approved_referral, approved_referral_b):
-    workflow.referral_record_status(actor=liaison_a, referral_id=approved_referral.pk, status="removed",
+    outcomes.referral_record_status(actor=liaison_a, referral_id=approved_referral.pk, status="removed",
                                     platform_reference="TUBE-77")
     client = browser(supervisor)
     text = page_text(client.get("/referrals/?status=removed"))
@@ -392,8 +397,8 @@ def test_referral_page_shows_deliveries_and_attempts_but_never_the_secret(browse
         platform = make_platform("vidz", ["vidz.example"], endpoint=receiver.url + "/hook", secret=secret)
         liaison = make_user("vera_vidz", "liaison", platform)
         item = log_item(analyst, case, url="https://vidz.example/v/1")
-        workflow.item_propose(actor=analyst, item_id=item.pk)
-        referral = workflow.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
+        item_actions.item_propose(actor=analyst, item_id=item.pk)
+        referral = approval.item_approve(actor=supervisor, item_id=item.pk).referrals.get()
         make_due()
         assert dispatcher.dispatch_due(linger=0) == {"retry": 1}  # 503
         make_due()
@@ -451,9 +456,9 @@ def test_statuses_are_written_out(browser, analyst, approved_referral):
 def add_referrals(analyst, supervisor, case, count, start=0):
     for n in range(start, start + count):
         item = log_item(analyst, case, url=f"https://tube.example/watch?v=n{n}", categories=["threat"])
-        workflow.item_propose(actor=analyst, item_id=item.pk)
+        item_actions.item_propose(actor=analyst, item_id=item.pk)
         if n % 2 == 0:
-            workflow.item_approve(actor=supervisor, item_id=item.pk)
+            approval.item_approve(actor=supervisor, item_id=item.pk)
 
 
 @pytest.mark.parametrize("rows", [2, 12])
@@ -461,7 +466,7 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
                                                    platform_a, django_assert_max_num_queries, rows):
     add_referrals(analyst, supervisor_2, case, rows)
     for n in range(rows):
-        workflow.case_create(actor=analyst, title=f"Case {n}")
+        case_actions.case_create(actor=analyst, title=f"Case {n}")
     visits = [
         (analyst, "/cases/", 3),  # session, user, one page of cases with their creators
         # session, user, case, items, their referrals, platforms (form), timeline, staff to assign the case to

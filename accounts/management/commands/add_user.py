@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import Role
-from referral.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

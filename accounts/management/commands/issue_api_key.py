@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import User
-from referral.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

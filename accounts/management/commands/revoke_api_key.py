@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
-from referral.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

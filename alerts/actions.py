@@ -1,0 +1,33 @@
+"""Alerts: raised by the desk's actions, resolved by supervisors and administrators."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from alerts.models import Alert
+from audit import chain as audit
+from core.errors import NotFound, NotPermitted, TransitionNotAllowed
+
+
+def alert_resolve(*, actor, alert_id: int) -> Alert:
+    """A supervisor (or an administrator) marks an alert as dealt with: it leaves the banner and the list.
+
+    Resolving does not change what the alert is about (re-drive the delivery, re-enable the contact point
+    for that). Raises NotPermitted for other roles, NotFound for an unknown alert, TransitionNotAllowed when it
+    was resolved already (by someone else a moment ago, most likely).
+    """
+    if actor is None or actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise NotPermitted("Only supervisors and administrators resolve alerts.")
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        if alert is None:
+            raise NotFound(f"Alert {alert_id} does not exist.")
+        if alert.resolved_at is not None:
+            raise TransitionNotAllowed(f"Alert {alert_id} was already resolved.")
+        alert.resolved_at = timezone.now()
+        alert.resolved_by = actor
+        alert.save(update_fields=["resolved_at", "resolved_by"])
+        audit.record(actor=actor, verb="alert.resolved", obj=alert, before={"resolved_at": None},
+                     after={"kind": alert.kind, "resolved_at": alert.resolved_at.isoformat()})
+    return alert
+

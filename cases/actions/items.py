@@ -1,0 +1,285 @@
+"""Items: logging, proposing, holding, releasing, discarding and moving; the Item transition table.
+
+Each function is one transaction: lock the row, check the move against ITEM_ALLOWED, save, write one AuditEvent per
+changed object. Only this module assigns `Item.status` (approval, return and rejection go through `item_transition`).
+"""
+
+import logging
+
+from django.db import transaction
+
+from audit import chain as audit
+from cases.models import Case, CaseStatus, Category, Item, ItemKind, ItemStatus
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
+from core.roles import TRIAGERS, require_role
+from platforms.content_urls import MAX_URL_LENGTH, InvalidURL, canonicalize, resolve_platform, validate_url
+from platforms.models import Platform
+
+log = logging.getLogger(__name__)
+
+
+S = ItemStatus
+
+
+ITEM_ALLOWED: dict[str, set[str]] = {
+    S.LOGGED: {S.PROPOSED, S.DISCARDED, S.ON_HOLD},
+    S.RETURNED: {S.PROPOSED, S.DISCARDED, S.ON_HOLD},
+    S.PROPOSED: {S.APPROVED, S.RETURNED, S.REJECTED, S.ON_HOLD},
+    S.ON_HOLD: {S.LOGGED},
+    S.APPROVED: set(),
+    S.REJECTED: set(),
+    S.DISCARDED: set(),
+}
+
+
+def _check_item_move(item: Item, target: str) -> None:
+    if target not in ITEM_ALLOWED[item.status]:
+        raise TransitionNotAllowed(
+            f"Item {item.pk} is '{item.status}'; it cannot become '{target}'.",
+        )
+
+
+def _lock_item(item_id: int) -> Item:
+    try:
+        return Item.objects.select_for_update().get(pk=item_id)
+    except Item.DoesNotExist as exc:
+        raise NotFound(f"Item {item_id} does not exist.") from exc
+
+
+def item_log(
+    *,
+    actor,
+    case: Case,
+    url: str,
+    kind: str,
+    categories: list[str] | None = None,
+    language: str = "",
+    notes: str = "",
+    platform_slug: str | None = None,
+) -> Item:
+    """Log a suspected item in a case.
+
+    Checks the URL (http(s), a host, no credentials or control characters, ≤ 2,048 characters), kind and
+    categories; resolves the platform from the URL's host unless one is named. An item whose canonical URL is
+    already known is linked to the first one (`duplicate_of`), never dropped. Raises InvalidInput with field
+    errors and stores nothing on bad input.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        url = validate_url(url)
+        canonical = canonicalize(url)
+        if len(canonical) > MAX_URL_LENGTH:  # percent-encoding can lengthen a URL that was just within it
+            raise InvalidURL(f"The URL's canonical form is longer than {MAX_URL_LENGTH} characters.")
+    except InvalidURL as exc:
+        errors["url"] = [str(exc)]
+    if kind not in ItemKind.values:
+        errors["kind"] = [f"'{kind}' is not one of: {', '.join(ItemKind.values)}."]
+    categories = list(categories or [])
+    bad = [c for c in categories if c not in Category.values]
+    if bad:
+        errors["categories"] = [f"Unknown categories {bad}; use: {', '.join(Category.values)}."]
+    platform = None
+    if platform_slug:
+        platform = Platform.objects.filter(slug=platform_slug).first()
+        if platform is None:
+            errors["platform"] = [f"No platform '{platform_slug}'."]
+    if len(language or "") > 16:
+        errors["language"] = ["At most 16 characters (a language code such as 'ar' or 'en')."]
+    if case.status != "open":
+        errors["case"] = [f"Case {case.pk} is closed."]
+    if errors:
+        raise InvalidInput("The item was not logged.", field_errors=errors)
+    if platform is None:
+        platform = resolve_platform(url)
+    with transaction.atomic():
+        original = (
+            Item.objects.filter(canonical_url=canonical, duplicate_of__isnull=True).order_by("id").first()
+        )
+        item = Item.objects.create(
+            case=case,
+            url=url,
+            canonical_url=canonical,
+            platform=platform,
+            kind=kind,
+            categories=sorted(set(categories)),
+            language=language or "",
+            notes=notes or "",
+            duplicate_of=original,
+            logged_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            verb="item.logged",
+            obj=item,
+            after={"status": item.status, "url": url, "case": case.pk, "duplicate_of": original and original.pk},
+        )
+    return item
+
+
+def item_propose(*, actor, item_id: int) -> Item:
+    """An analyst proposes a logged (or returned) item for referral."""
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        _check_item_move(item, S.PROPOSED)
+        before = item.status
+        item.status = S.PROPOSED
+        item.proposed_by = actor
+        item.save(update_fields=["status", "proposed_by", "updated_at"])
+        audit.record(actor=actor, verb="item.proposed", obj=item, before={"status": before},
+                     after={"status": item.status})
+    return item
+
+
+def _item_decide(*, actor, item_id: int, target: str, reason: str, verb: str) -> Item:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give a reason.", field_errors={"reason": ["This field may not be blank."]})
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        _check_item_move(item, target)
+        before = item.status
+        item.status = target
+        item.decided_by = actor
+        item.decision_reason = reason
+        item.save(update_fields=["status", "decided_by", "decision_reason", "updated_at"])
+        audit.record(actor=actor, verb=verb, obj=item, before={"status": before},
+                     after={"status": target, "reason": reason})
+    return item
+
+
+# A release is its own move: back to the status the hold found the item in. These targets are deliberately not
+# in ITEM_ALLOWED[on_hold], so that no other verb (propose, return, approve) can take an item out of its hold.
+ITEM_RELEASE_TARGETS = {S.LOGGED, S.RETURNED, S.PROPOSED}
+
+
+ITEM_FINAL = {S.APPROVED, S.REJECTED, S.DISCARDED}
+
+
+def _reason(value: str, field: str = "reason", message: str = "Give a reason.") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, field_errors={field: ["This field may not be blank."]})
+    return value
+
+
+def _bulk(item_ids, run) -> dict:
+    """Run `run(item_id)` for each id in one transaction, each in a savepoint; refusals are reported, not raised.
+
+    Returns {"done": [ids], "errors": [{"item", "detail", "status_code"}]}.
+    """
+    result = {"done": [], "errors": []}
+    ids = sorted({int(i) for i in item_ids})
+    with transaction.atomic():
+        for item_id in ids:
+            try:
+                with transaction.atomic():
+                    run(item_id)
+            except (TransitionNotAllowed, NotPermitted, NotFound, Conflict, InvalidInput) as exc:
+                result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
+            else:
+                result["done"].append(item_id)
+    return result
+
+
+def item_discard(*, actor, item_id: int, reason: str) -> Item:
+    """An analyst (or supervisor) discards a logged or returned item as not to be referred; a reason is required."""
+    require_role(actor, TRIAGERS, "discarding items")
+    reason = _reason(reason)
+    return _item_decide(actor=actor, item_id=item_id, target=S.DISCARDED, reason=reason, verb="item.discarded")
+
+
+def item_hold(*, actor, item_id: int, reason: str, requested_by: str) -> Item:
+    """Put an open item (logged, returned, proposed) on hold for deconfliction: another investigation needs the
+    content left up. The reason and the requesting party are required; the status it was held from is kept for
+    the release. A held item cannot be proposed, approved or returned until released."""
+    require_role(actor, TRIAGERS, "holding items")
+    reason = _reason(reason)
+    requested_by = _reason(requested_by, "requested_by", "Name who asked for the hold.")
+    if len(requested_by) > 300:
+        raise InvalidInput("The requesting party is too long.", field_errors={"requested_by": ["At most 300."]})
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        _check_item_move(item, S.ON_HOLD)
+        before = item.status
+        item.held_from_status = before
+        item.status = S.ON_HOLD
+        item.hold_reason = reason
+        item.hold_requested_by = requested_by
+        item.save(update_fields=["status", "held_from_status", "hold_reason", "hold_requested_by", "updated_at"])
+        audit.record(actor=actor, verb="item.held", obj=item, before={"status": before},
+                     after={"status": S.ON_HOLD, "reason": reason, "requested_by": requested_by})
+    return item
+
+
+def item_release(*, actor, item_id: int) -> Item:
+    """Release a held item back to the status it was held from (logged, returned or proposed); anything else
+    (an old hold without that record) goes back to logged. The hold's reason and requester stay in the audit
+    trail; the item's fields are cleared."""
+    require_role(actor, TRIAGERS, "releasing items")
+    with transaction.atomic():
+        item = _lock_item(item_id)
+        if item.status != S.ON_HOLD:
+            raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; only an item on hold can be released.")
+        target = item.held_from_status if item.held_from_status in ITEM_RELEASE_TARGETS else S.LOGGED
+        before = {"status": item.status, "reason": item.hold_reason, "requested_by": item.hold_requested_by}
+        item.status = target
+        item.held_from_status = ""
+        item.hold_reason = ""
+        item.hold_requested_by = ""
+        item.save(update_fields=["status", "held_from_status", "hold_reason", "hold_requested_by", "updated_at"])
+        audit.record(actor=actor, verb="item.released", obj=item, before=before, after={"status": target})
+    return item
+
+
+def _lock_open_case(case_id) -> Case:
+    case = Case.objects.select_for_update().filter(pk=case_id).first() if str(case_id).isdigit() else None
+    if case is None:
+        raise NotFound(f"Case {case_id} does not exist.")
+    if case.status != CaseStatus.OPEN:
+        raise TransitionNotAllowed(f"Case {case.pk} is '{case.status}'; items cannot be moved into it.")
+    return case
+
+
+def item_move(*, actor, item_ids: list[int], case_id: int) -> dict:
+    """Move items to another open case, in one transaction; one `item.moved` event per item.
+
+    A closed or unknown target case refuses the whole batch (TransitionNotAllowed / NotFound); an item already in
+    that case, or unknown, is reported in "errors". Returns {"done", "errors"}.
+    """
+    require_role(actor, TRIAGERS, "moving items")
+    with transaction.atomic():
+        case = _lock_open_case(case_id)
+
+        def move(item_id):
+            item = _lock_item(item_id)
+            if item.case_id == case.pk:
+                raise Conflict(f"Item {item.pk} is in case {case.pk} already.")
+            before = item.case_id
+            item.case = case
+            item.save(update_fields=["case", "updated_at"])
+            audit.record(actor=actor, verb="item.moved", obj=item, before={"case": before}, after={"case": case.pk})
+
+        return _bulk(item_ids, move)
+
+
+def item_propose_many(*, actor, item_ids: list[int]) -> dict:
+    """item_propose for each item, in one transaction; refusals reported per item. Returns {"done", "errors"}."""
+    require_role(actor, TRIAGERS, "proposing items")
+    return _bulk(item_ids, lambda item_id: item_propose(actor=actor, item_id=item_id))
+
+
+def item_discard_many(*, actor, item_ids: list[int], reason: str) -> dict:
+    """item_discard for each item with one reason (required up front). Returns {"done", "errors"}."""
+    require_role(actor, TRIAGERS, "discarding items")
+    reason = _reason(reason)
+    return _bulk(item_ids, lambda item_id: item_discard(actor=actor, item_id=item_id, reason=reason))
+
+
+def item_hold_many(*, actor, item_ids: list[int], reason: str, requested_by: str) -> dict:
+    """item_hold for each item with one reason and requesting party (both required up front)."""
+    require_role(actor, TRIAGERS, "holding items")
+    reason = _reason(reason)
+    requested_by = _reason(requested_by, "requested_by", "Name who asked for the hold.")
+    return _bulk(item_ids, lambda item_id: item_hold(actor=actor, item_id=item_id, reason=reason,
+                                                     requested_by=requested_by))
+

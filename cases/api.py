@@ -1,0 +1,92 @@
+"""API v1: cases and items (logging, reading, proposing)."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from cases import selectors as case_selectors
+from cases import serializers as case_s
+from cases.actions import cases as case_actions
+from cases.actions import items as item_actions
+from cases.api_base import ItemActionView
+from cases.models import Item, ItemStatus
+from core.permissions import (
+    IsAnalyst,
+    IsAnalystOrSupervisor,
+    IsUnitStaff,
+)
+
+
+class CaseListCreate(generics.ListAPIView):
+    serializer_class = case_s.CaseOut
+
+    def get_permissions(self):
+        return [IsAnalystOrSupervisor()] if self.request.method == "POST" else [IsUnitStaff()]
+
+    def get_queryset(self):
+        return case_selectors.cases_for(self.request.user)
+
+    @extend_schema(request=case_s.CaseIn, responses={201: case_s.CaseOut})
+    def post(self, request):
+        data = case_s.CaseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = case_actions.case_create(actor=request.user, **data.validated_data)
+        return Response(case_s.CaseOut(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetail(generics.RetrieveAPIView):
+    serializer_class = case_s.CaseOut
+    permission_classes = [IsUnitStaff]
+
+    def get_queryset(self):
+        return case_selectors.cases_for(self.request.user)
+
+
+class ItemFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ItemStatus.choices)
+    case = django_filters.NumberFilter(field_name="case_id")
+    platform = django_filters.CharFilter(field_name="platform__slug")
+
+    class Meta:
+        model = Item
+        fields = ["status", "case", "platform"]
+
+
+class ItemListCreate(generics.ListAPIView):
+    serializer_class = case_s.ItemOut
+    filterset_class = ItemFilter
+
+    def get_permissions(self):
+        return [IsAnalystOrSupervisor()] if self.request.method == "POST" else [IsUnitStaff()]
+
+    def get_queryset(self):
+        return case_selectors.items_for(self.request.user)
+
+    @extend_schema(request=case_s.ItemIn, responses={201: case_s.ItemOut})
+    def post(self, request):
+        data = case_s.ItemIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        item = item_actions.item_log(
+            actor=request.user, case=v["case"], url=v["url"], kind=v["kind"], categories=v["categories"],
+            language=v["language"], notes=v["notes"], platform_slug=v["platform"],
+        )
+        return Response(case_s.ItemOut(case_selectors.items_for(request.user).get(pk=item.pk)).data, status=201)
+
+
+class ItemDetail(generics.RetrieveAPIView):
+    serializer_class = case_s.ItemOut
+    permission_classes = [IsUnitStaff]
+
+    def get_queryset(self):
+        return case_selectors.items_for(self.request.user)
+
+
+@extend_schema(request=None, responses=case_s.ItemOut)
+class ItemPropose(ItemActionView):
+    permission_classes = [IsAnalyst]
+
+    def act(self, request, item_id, data):
+        return item_actions.item_propose(actor=request.user, item_id=item_id)
+

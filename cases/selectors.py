@@ -1,0 +1,228 @@
+"""Reads of cases and items: the querysets behind lists and pages, with their joins chosen once."""
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, CharField, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+
+from audit.models import AuditEvent
+from cases.models import Case, Item
+
+
+def _anonymous(user) -> bool:
+    return user is None or not getattr(user, "is_authenticated", False)
+
+
+def related_model(name: str):
+    """The model behind one of Item's reverse relations ("referrals", "evidence"): cases sit below those apps in the
+    layers, so they read their rows through the relation, never by importing them."""
+    return Item._meta.get_field(name).related_model
+
+
+def cases_for(user) -> QuerySet[Case]:
+    if _anonymous(user) or not user.is_unit_staff:
+        return Case.objects.none()
+    return Case.objects.all()
+
+
+def items_for(user) -> QuerySet[Item]:
+    if _anonymous(user) or not user.is_unit_staff:
+        return Item.objects.none()
+    return Item.objects.select_related("platform", "case").prefetch_related(
+        Prefetch("referrals", queryset=related_model("referrals").objects.only("id", "item_id").order_by("id"))
+    )
+
+
+TRIAGE_DEFAULT_STATUSES = ("logged", "returned")
+
+
+QUEUE_SORTS = {"priority": ("-priority", "-id"), "newest": ("-id",), "oldest": ("id",)}
+
+
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass
+class QueuePage:
+    rows: list
+    next_cursor: str | None  # opaque to the page: "priority.id" (priority sort) or "id"
+    sort: str
+
+
+def parse_queue_cursor(sort: str, raw: str | None) -> tuple | None:
+    """'7.1234' → (7, 1234) for the priority sort, '1234' → (1234,) for the others; anything else → None."""
+    raw = (raw or "").strip()
+    parts = raw.split(".") if sort == "priority" else [raw]
+    if len(parts) != (2 if sort == "priority" else 1) or not all(p.isdigit() and len(p) < 19 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _queue_filtered(user, filters: dict) -> QuerySet[Item]:
+    qs = Item.objects.all()
+    platform = filters.get("platform")
+    if platform == "none":
+        qs = qs.filter(platform__isnull=True)
+    elif platform:
+        qs = qs.filter(platform_id=platform)
+    if filters.get("case"):
+        qs = qs.filter(case_id=filters["case"])
+    if filters.get("category"):
+        qs = qs.filter(categories__contains=[filters["category"]])
+    if filters.get("group"):
+        qs = qs.filter(group_id=filters["group"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("language"):
+        qs = qs.filter(language=filters["language"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        qs = qs.filter(assignee_id=user.pk)
+    elif assignee == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee_id=assignee)
+    if filters.get("duplicates") == "duplicates":
+        qs = qs.filter(duplicate_of__isnull=False)
+    elif filters.get("duplicates") == "originals":
+        qs = qs.filter(duplicate_of__isnull=True)
+    if filters.get("has_evidence"):
+        qs = qs.filter(Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
+    return qs
+
+
+def triage_queue(user, filters: dict, sort: str = "priority", after: str | None = None,
+                 size: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the triage queue for the unit's staff: two queries whatever the filters and page.
+
+    `filters` are cleaned values (see TriageFilterForm): statuses (list; default logged + returned), platform
+    (id or "none"), case, category, group, kind, language, assignee (id, "me" or "unassigned"), duplicates
+    ("duplicates" | "originals"), has_evidence. `sort` is priority (priority desc, id desc), newest or oldest;
+    `after` is the cursor of the previous page's last row.
+    """
+    sort = sort if sort in QUEUE_SORTS else "priority"
+    if _anonymous(user) or not user.is_unit_staff:
+        return QueuePage(rows=[], next_cursor=None, sort=sort)
+    order = QUEUE_SORTS[sort]
+    qs = _queue_filtered(user, filters)
+    cursor = parse_queue_cursor(sort, after)
+    if cursor is not None:
+        if sort == "priority":
+            # A row comparison, so PostgreSQL starts the index scan at the cursor instead of filtering up to it.
+            table = connection.ops.quote_name(Item._meta.db_table)
+            row_before = RawSQL(f"({table}.priority, {table}.id) < (%s, %s)", cursor,  # noqa: S611 (table name)
+                                output_field=BooleanField())
+            qs = qs.filter(row_before)
+        elif sort == "newest":
+            qs = qs.filter(id__lt=cursor[0])
+        else:
+            qs = qs.filter(id__gt=cursor[0])
+    statuses = list(filters.get("statuses") or TRIAGE_DEFAULT_STATUSES)
+    columns = ("priority", "id") if sort == "priority" else ("id",)
+    if len(statuses) == 1 or not connection.features.supports_slicing_ordering_in_compound:
+        keys = list(qs.filter(status__in=statuses).order_by(*order).values_list(*columns)[: size + 1])
+    else:
+        parts = [qs.filter(status=status).order_by(*order).values_list(*columns)[: size + 1] for status in statuses]
+        keys = list(parts[0].union(*parts[1:], all=True).order_by(*order)[: size + 1])
+    more = len(keys) > size
+    keys = keys[:size]
+    ids = [key[-1] for key in keys]
+    by_id = {
+        item.pk: item
+        for item in Item.objects.filter(pk__in=ids)
+        .select_related("platform", "case", "group", "assignee")
+        .annotate(has_evidence=Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
+    }
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    next_cursor = ".".join(str(v) for v in keys[-1]) if more and keys else None
+    return QueuePage(rows=rows, next_cursor=next_cursor, sort=sort)
+
+
+def _json_subquery(sql: str) -> RawSQL:
+    """Only ever given constant SQL built from our own table names; never user input."""
+    return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
+
+
+def cases_with_summary(user) -> QuerySet[Case]:
+    """On PostgreSQL, cases annotated with their assessment summary, computed in the same query as the case itself:
+    status_counts {status: n}, category_counts {category: n}, platform_counts [[name or "", n], …] (most first;
+    "" is "no platform matched"). Each is a grouped read of the case's items down the (case, -id) index.
+    Elsewhere (the SQLite of a laptop demo) plain cases: case_summary() computes the same in Python."""
+    if connection.vendor != "postgresql":
+        return cases_for(user)
+    item, case, platform = Item._meta.db_table, Case._meta.db_table, Item._meta.get_field("platform").related_model
+    platform = platform._meta.db_table
+    return cases_for(user).annotate(
+        status_counts=_json_subquery(
+            "SELECT coalesce(jsonb_object_agg(s.status, s.n), '{}'::jsonb) FROM (SELECT i.status, count(*) AS n "  # noqa: S608  (table names from _meta)
+            f"FROM {item} i WHERE i.case_id = {case}.id GROUP BY i.status) s"),
+        category_counts=_json_subquery(
+            "SELECT coalesce(jsonb_object_agg(s.c, s.n), '{}'::jsonb) FROM (SELECT c, count(*) AS n "  # noqa: S608  (table names from _meta)
+            f"FROM {item} i, jsonb_array_elements_text(i.categories) AS c WHERE i.case_id = {case}.id "
+            "GROUP BY c) s"),
+        platform_counts=_json_subquery(
+            "SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb) "  # noqa: S608  (table names from _meta)
+            f"FROM (SELECT coalesce(p.name, '') AS name, count(*) AS n FROM {item} i "
+            f"LEFT JOIN {platform} p ON p.id = i.platform_id WHERE i.case_id = {case}.id "
+            "GROUP BY p.name) s"),
+    )
+
+
+def case_summary(case: Case) -> dict:
+    """{"status": {status: n}, "category": {category: n}, "platform": [(name or "", n)], "no_platform": n}."""
+    if hasattr(case, "status_counts"):
+        statuses, categories = case.status_counts, case.category_counts
+        platforms = [tuple(pair) for pair in case.platform_counts]
+    else:
+        statuses, categories, by_platform = {}, {}, {}
+        rows = Item.objects.filter(case_id=case.pk).values_list("status", "platform__name", "categories")
+        for status, name, cats in rows.iterator(chunk_size=2000):
+            statuses[status] = statuses.get(status, 0) + 1
+            by_platform[name or ""] = by_platform.get(name or "", 0) + 1
+            for c in cats or []:
+                categories[c] = categories.get(c, 0) + 1
+        platforms = sorted(by_platform.items(), key=lambda pair: (-pair[1], pair[0]))
+    return {"status": statuses, "category": categories, "platform": platforms,
+            "no_platform": sum(n for name, n in platforms if not name), "total": sum(statuses.values())}
+
+
+@dataclass
+class TimelinePage:
+    events: list
+    older_cursor: int | None  # ?events_before=… for the next (older) page
+
+
+def case_timeline(case: Case, before: int | None = None, size: int = 50) -> TimelinePage:
+    """The audit events of the case and of the items now in it, newest first, keyset-paged by event id."""
+    item_ids = Item.objects.filter(case_id=case.pk).annotate(sid=Cast("id", CharField())).values("sid")
+    qs = AuditEvent.objects.filter(
+        Q(object_type="case", object_id=str(case.pk)) | Q(object_type="item", object_id__in=item_ids)
+    ).order_by("-id")
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    events = list(qs[: size + 1])
+    more = len(events) > size
+    events = events[:size]
+    return TimelinePage(events=events, older_cursor=events[-1].pk if more else None)
+
+
+def item_timeline(item: Item, size: int = 200) -> list[AuditEvent]:
+    """The item's audit events and those of its referrals, newest first."""
+    referral_ids = item.referrals.annotate(sid=Cast("id", CharField())).values("sid")
+    return list(
+        AuditEvent.objects.filter(
+            Q(object_type="item", object_id=str(item.pk)) | Q(object_type="referral", object_id__in=referral_ids)
+        ).order_by("-id")[:size]
+    )
+
+
+def item_copies(item: Item, size: int = 50) -> list[Item]:
+    """Other copies of the same content: the items linked to the same original (or to this one), oldest first."""
+    original_id = item.duplicate_of_id or item.pk
+    return list(
+        Item.objects.filter(duplicate_of_id=original_id).exclude(pk=item.pk).select_related("case", "platform")
+        .order_by("id")[:size]
+    )
+

@@ -1,0 +1,69 @@
+"""`python manage.py sandbox_platform --port 8025`: run the sandbox platform until Ctrl-C or SIGTERM.
+
+A thin wrapper around `referral.sandbox.SandboxPlatform`; see that module and docs/platform-integration.md.
+"""
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from devtools.sandbox import SandboxConfigError, SandboxPlatform, load_config
+
+
+class Command(BaseCommand):
+    help = ("Run a sandbox hosting platform: receives referral webhooks on POST /hooks/<slug>, verifies them and "
+            "calls the API back as the platform's liaison (acknowledged, then removed or declined).")
+    requires_system_checks = []  # it never touches the database
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=8025, help="Port to listen on (default 8025; 0 = any).")
+        parser.add_argument("--config", default=str(settings.VAR_DIR / "sandbox.json"),
+                            help='JSON: {"platforms": {"<slug>": {"secret": "whsec_...", "api_key": "..."}}} '
+                                 "(default var/sandbox.json, written by demo_data).")
+        parser.add_argument("--api-url", default=settings.SITE_URL,
+                            help="The desk's base URL; only status URLs on this host are called back "
+                                 "(default SITE_URL).")
+        parser.add_argument("--ack-delay", type=float, default=1.0,
+                            help="Seconds from receiving a webhook to acknowledging its referrals (default 1).")
+        parser.add_argument("--outcome-delay", type=float, default=1.0,
+                            help="Seconds from the acknowledgement to the outcome (default 1).")
+        parser.add_argument("--decline-share", type=float, default=0.2,
+                            help="Share of referrals declined instead of removed, 0..1, deterministic per "
+                                 "referral id (default 0.2).")
+        parser.add_argument("--fail-first", type=int, default=0,
+                            help="Answer 500 to the first N verified deliveries, to show retries (default 0).")
+        parser.add_argument("--tolerance", type=int, default=300,
+                            help="Accepted webhook-timestamp skew in seconds (default 300).")
+
+    def handle(self, *args, host, port, config, api_url, ack_delay, outcome_delay, decline_share, fail_first,
+               tolerance, **options):
+        if not 0 <= port <= 65535:
+            raise CommandError(f"--port must be between 0 and 65535, not {port}.")
+        try:
+            sandbox = SandboxPlatform(
+                load_config(config), host=host, port=port, api_url=api_url, ack_delay=ack_delay,
+                outcome_delay=outcome_delay, decline_share=decline_share, fail_first=fail_first,
+                tolerance=tolerance, out=self.stdout,
+            )
+        except SandboxConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            stop.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            try:
+                sandbox.start()
+            except OSError as exc:
+                raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+            while not stop.wait(0.5):
+                pass
+        finally:
+            sandbox.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

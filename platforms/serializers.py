@@ -1,0 +1,55 @@
+"""API shapes of platforms and contact points."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from platforms.models import Channel, ContactPoint, Platform
+
+
+class ContactPointIn(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    endpoint = serializers.CharField(max_length=2048)
+    secret = serializers.CharField(max_length=200, required=False, allow_blank=True, write_only=True)
+    format = serializers.ChoiceField(choices=["json-v1", "email-v1", "text-v1"], required=False)
+    language = serializers.CharField(max_length=8, required=False, default="en")
+    max_items_per_message = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=100)
+    rate_per_minute = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True)
+    timeout_seconds = serializers.IntegerField(min_value=1, max_value=60, required=False,
+                                               default=settings.DELIVERY_TIMEOUT_SECONDS)
+    sla_hours = serializers.IntegerField(min_value=1, max_value=24 * 90, required=False, allow_null=True)
+
+
+class PlatformIn(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    domains = serializers.ListField(child=serializers.CharField(max_length=253), max_length=500, default=list)
+    contact_points = serializers.ListField(child=ContactPointIn(), max_length=20, default=list)
+
+
+class ContactPointOut(serializers.ModelSerializer):
+    has_secret = serializers.SerializerMethodField()
+    rotating_until = serializers.DateTimeField(source="previous_secret_until", read_only=True)
+
+    class Meta:
+        model = ContactPoint
+        fields = ["id", "channel", "endpoint", "format", "language", "max_items_per_message", "rate_per_minute",
+                  "timeout_seconds", "sla_hours", "active", "disabled_reason", "has_secret", "rotating_until",
+                  "consecutive_failures", "circuit_open_until"]
+
+    def get_has_secret(self, obj) -> bool:
+        return bool(obj.secret)
+
+
+class RotateSecretIn(serializers.Serializer):
+    secret = serializers.CharField(max_length=200)
+    overlap_days = serializers.IntegerField(min_value=0, max_value=7, required=False, allow_null=True, default=None)
+
+
+class PlatformOut(serializers.ModelSerializer):
+    domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="domain")
+    contact_points = ContactPointOut(many=True, read_only=True)
+
+    class Meta:
+        model = Platform
+        fields = ["id", "slug", "name", "active", "domains", "contact_points", "created_at"]
+

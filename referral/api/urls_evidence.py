@@ -1,9 +1,0 @@
-"""Evidence of an item over the API: list it, upload a file (multipart)."""
-
-from django.urls import path
-
-from . import evidence
-
-urlpatterns = [
-    path("items/<int:pk>/evidence/", evidence.ItemEvidence.as_view(), name="item-evidence"),
-]

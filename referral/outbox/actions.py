@@ -1,0 +1,223 @@
+"""The outbox's moves (called by the dispatcher with actor = system, and by people for manual tasks
+and re-drives)."""
+
+import hashlib
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from alerts.models import Alert
+from audit import chain as audit
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
+from core.tasks import send_task_on_commit
+from platforms.models import ContactPoint
+from referral.actions.outcomes import _check_referral_move
+from referral.models import Instrument, Referral
+from referral.models import ReferralStatus as R
+from referral.outbox.models import Delivery, DeliveryAttempt, DeliveryStatus
+from referral.outbox.nudge import DISPATCH_TASK
+
+
+def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAttempt],
+                         from_status: str = DeliveryStatus.PENDING) -> list:
+    """Deliveries → sent, their queued referrals → sent, with the sending records, in one transaction.
+
+    `sent` is [(delivery_id, attempt_number, external_reference)]. A delivery whose attempt number moved on
+    (another claim overtook this attempt after our lease ran out) is left to that claim. Returns the ids
+    marked sent.
+    """
+    if not sent:
+        return []
+    expected = {delivery_id: (number, ref) for delivery_id, number, ref in sent}
+    with transaction.atomic():
+        now = timezone.now()
+        rows = Delivery.objects.select_for_update().filter(pk__in=list(expected)).values_list(
+            "pk", "status", "attempts")
+        ours = [pk for pk, status, attempts in rows if status == from_status and attempts == expected[pk][0]]
+        if not ours:
+            return []
+        DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in set(ours)],
+                                            ignore_conflicts=True)
+        by_reference: dict = {}
+        for pk in ours:
+            by_reference.setdefault(expected[pk][1][:300], []).append(pk)
+        for reference, pks in by_reference.items():
+            Delivery.objects.filter(pk__in=pks).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None,
+                                                       last_status_code=None, last_error="",
+                                                       external_reference=reference)
+        links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours)
+                     .values_list("delivery_id", "referral_id"))
+        referral_ids = sorted({r for _, r in links})
+        referrals = list(Referral.objects.select_for_update().filter(pk__in=referral_ids)
+                         .values_list("pk", "status", "sent_at", "instrument"))
+        unsent = [pk for pk, _, sent_at, _ in referrals if sent_at is None]
+        # TCO Art 3(3): a removal order's hour runs from receipt.
+        Referral.objects.filter(pk__in=unsent, instrument=Instrument.REMOVAL_ORDER).update(
+            due_at=now + timedelta(hours=1))
+        Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now)
+        to_sent = [pk for pk, status, _, _ in referrals if status == R.QUEUED]
+        Referral.objects.filter(pk__in=to_sent).update(status=R.SENT, updated_at=now)
+        by_delivery: dict = {}
+        for delivery_id, referral_id in links:
+            by_delivery.setdefault(delivery_id, []).append(referral_id)
+        entries = [{"actor": None, "verb": "delivery.sent", "object_type": "delivery", "object_id": pk,
+                    "after": {"attempt": expected[pk][0], "referrals": sorted(by_delivery.get(pk, []))}}
+                   for pk in ours]
+        entries += [{"actor": None, "verb": "referral.sent", "object_type": "referral", "object_id": pk,
+                     "before": {"status": R.QUEUED}, "after": {"status": R.SENT}} for pk in to_sent]
+        audit.record_many(entries)
+    return ours
+
+
+def delivery_release(*, delivery_id, attempt_number: int, next_attempt_at) -> bool:
+    """Give a claimed delivery back without an attempt (paced, circuit open, or not reached in time)."""
+    from django.db.models import F
+
+    return bool(Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number)
+                .update(attempts=F("attempts") - 1, lease_until=None, next_attempt_at=next_attempt_at))
+
+
+def _fail_orphaned_referrals(delivery_id, entries: list) -> None:
+    """Referrals of a dead delivery fail unless another delivery of theirs is still alive."""
+    alive = [DeliveryStatus.PENDING, DeliveryStatus.MANUAL, DeliveryStatus.SENT]
+    for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery_id, status=R.QUEUED):
+        if not referral.deliveries.filter(status__in=alive).exists():
+            referral.status = R.FAILED
+            referral.save(update_fields=["status", "updated_at"])
+            entries.append({"actor": None, "verb": "referral.failed", "object_type": "referral",
+                            "object_id": referral.pk, "before": {"status": R.QUEUED}, "after": {"status": R.FAILED}})
+
+
+def delivery_record_failure(
+    *, delivery_id, attempt_number: int, final_status: str | None, next_attempt_at, status_code, error: str,
+    disable_contact_point: bool = False, attempt_record: DeliveryAttempt | None = None,
+) -> bool:
+    """Record a failed attempt: schedule the retry, or stop/fail the delivery (and fail its referrals).
+
+    A stopped or failed delivery raises an Alert for supervisors (the dead-letter list); a 410 also disables
+    the contact point.
+    """
+    with transaction.atomic():
+        qs = Delivery.objects.select_for_update().filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                                         attempts=attempt_number)
+        delivery = qs.select_related("contact_point", "contact_point__platform").first()
+        if delivery is None:
+            return False
+        if attempt_record is not None:
+            DeliveryAttempt.objects.bulk_create([attempt_record], ignore_conflicts=True)
+        delivery.lease_until = None
+        delivery.last_status_code = status_code
+        delivery.last_error = error[:2000]
+        fields = ["lease_until", "last_status_code", "last_error"]
+        if final_status is None:
+            delivery.next_attempt_at = next_attempt_at
+            delivery.save(update_fields=fields + ["next_attempt_at"])
+            return True
+        delivery.status = final_status
+        delivery.save(update_fields=fields + ["status"])
+        cp = delivery.contact_point
+        entries = [{"actor": None, "verb": f"delivery.{final_status}", "object_type": "delivery",
+                    "object_id": delivery_id, "after": {"attempt": attempt_number, "error": error[:500]}}]
+        what = ("stopped: a person must look" if final_status == DeliveryStatus.STOPPED
+                else "failed: retries exhausted")
+        Alert.objects.create(
+            kind=f"delivery_{final_status}", delivery_id=delivery.pk, contact_point=cp,
+            message=f"Delivery to {cp.platform.name} ({cp.channel} {cp.endpoint}) {what}. {error[:300]}",
+        )
+        if disable_contact_point:
+            reason = f"Disabled after HTTP 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC."
+            ContactPoint.objects.filter(pk=cp.pk).update(active=False, disabled_reason=reason)
+            entries.append({"actor": None, "verb": "contact_point.disabled", "object_type": "contactpoint",
+                            "object_id": cp.pk, "after": {"reason": reason}})
+            Alert.objects.create(kind="contact_point_disabled", contact_point=cp, delivery_id=delivery.pk,
+                                 message=f"{cp.platform.name}'s {cp.channel} contact point {cp.endpoint} answered "
+                                         "410 Gone and was disabled. Referrals to it are held until it is fixed.")
+        _fail_orphaned_referrals(delivery_id, entries)
+        audit.record_many(entries)
+    return True
+
+
+def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
+    """A manual contact point's delivery becomes a task for an analyst (the prepared text is its payload)."""
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                          attempts=attempt_number).update(status=DeliveryStatus.MANUAL,
+                                                                          lease_until=None)
+        if updated:
+            audit.record_many([{"actor": None, "verb": "delivery.manual_task", "object_type": "delivery",
+                                "object_id": delivery_id, "after": {"status": DeliveryStatus.MANUAL}}])
+    return bool(updated)
+
+
+def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
+    """An analyst submitted the prepared text through the platform's form and records its ticket number."""
+    if actor.role not in (Role.ANALYST, Role.SUPERVISOR):
+        raise NotPermitted("Only analysts and supervisors record manual submissions.")
+    ticket = (ticket or "").strip()
+    if not ticket:
+        raise InvalidInput("Record the platform's ticket number.",
+                           field_errors={"ticket": ["This field may not be blank."]})
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_for_update().filter(pk=delivery_id)
+                    .select_related("contact_point").first())
+        if delivery is None:
+            raise NotFound("Not found.")
+        if delivery.status != DeliveryStatus.MANUAL:
+            raise TransitionNotAllowed(f"Delivery {delivery_id} is '{delivery.status}'; only a manual task can be "
+                                       "marked submitted.")
+        now = timezone.now()
+        record = DeliveryAttempt(
+            delivery_id=delivery.pk, number=delivery.attempts, endpoint=delivery.contact_point.endpoint,
+            started_at=now, finished_at=now, duration_ms=0,
+            request_sha256=hashlib.sha256(bytes(delivery.payload or b"")).hexdigest(),
+            signature=f"submitted by {actor.get_username()}", response_status=None,
+            response_excerpt=f"platform ticket {ticket[:200]}", outcome="sent",
+        )
+        deliveries_mark_sent([(delivery.pk, delivery.attempts, ticket)], attempt_records=[record],
+                             from_status=DeliveryStatus.MANUAL)
+        Delivery.objects.filter(pk=delivery_id).update(completed_by=actor)
+        Referral.objects.filter(deliveries__id=delivery_id, platform_reference="").update(
+            platform_reference=ticket[:200])
+        audit.record_many([{"actor": actor, "verb": "delivery.manual_submitted", "object_type": "delivery",
+                            "object_id": delivery_id, "after": {"ticket": ticket[:200]}}])
+        delivery.refresh_from_db()
+    return delivery
+
+
+def delivery_redrive(*, actor, delivery_id) -> Delivery:
+    """A supervisor sends a dead letter (failed or stopped delivery) again: the same id and bytes, a fresh
+    retry schedule; its failed referrals go back to queued. The contact point must be active."""
+    if actor.role != Role.SUPERVISOR:
+        raise NotPermitted("Only supervisors re-drive deliveries.")
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("contact_point").filter(pk=delivery_id).first()
+        if delivery is None:
+            raise NotFound("Not found.")
+        if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.STOPPED):
+            raise TransitionNotAllowed(f"Delivery {delivery_id} is '{delivery.status}'; only failed or stopped "
+                                       "deliveries can be re-driven.")
+        if not delivery.contact_point.active:
+            raise Conflict("The contact point is disabled; fix and re-enable it before re-driving its deliveries.")
+        before = delivery.status
+        now = timezone.now()
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempt_base = delivery.attempts
+        delivery.next_attempt_at = now
+        delivery.lease_until = None
+        delivery.save(update_fields=["status", "attempt_base", "next_attempt_at", "lease_until"])
+        entries = [{"actor": actor, "verb": "delivery.redriven", "object_type": "delivery", "object_id": delivery.pk,
+                    "before": {"status": before}, "after": {"status": DeliveryStatus.PENDING}}]
+        for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery.pk, status=R.FAILED):
+            _check_referral_move(referral, R.QUEUED)
+            referral.status = R.QUEUED
+            referral.save(update_fields=["status", "updated_at"])
+            entries.append({"actor": actor, "verb": "referral.requeued", "object_type": "referral",
+                            "object_id": referral.pk, "before": {"status": R.FAILED}, "after": {"status": R.QUEUED}})
+        Alert.objects.filter(delivery_id=delivery.pk, resolved_at__isnull=True).update(resolved_at=now,
+                                                                                      resolved_by=actor)
+        audit.record_many(entries)
+        send_task_on_commit(DISPATCH_TASK)
+    return delivery
+

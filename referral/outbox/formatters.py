@@ -1,0 +1,121 @@
+"""Formatters turn a delivery's referrals into the exact bytes sent. One formatter per format, rendered once
+per delivery and stored, so that every retry sends the same bytes."""
+
+import csv
+import io
+import json
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from platforms.models import DEFAULT_FORMAT  # noqa: F401  (re-exported)
+
+CSV_COLUMNS = ["id", "url", "canonical_url", "kind", "categories", "instrument", "due_at", "status_url"]
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def referral_entry(referral) -> dict:
+    item = referral.item
+    return {
+        "id": referral.pk,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "kind": item.kind,
+        "categories": item.categories,
+        "instrument": referral.instrument,
+        "due_at": _iso(referral.due_at),
+        "status_url": settings.SITE_URL + reverse("api:referral-detail", args=[referral.pk]),
+    }
+
+
+def unit_reference(delivery) -> str:
+    """The reference a platform quotes back: stable for a delivery, short enough for a subject line."""
+    return f"{settings.UNIT_REFERENCE_PREFIX}-{str(delivery.pk)[:8].upper()}"
+
+
+def render_json_v1(delivery, referrals) -> bytes:
+    body = {
+        "type": "referrals.created",
+        "delivery": str(delivery.pk),
+        "referrals": [referral_entry(r) for r in referrals],
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _context(delivery, referrals) -> dict:
+    entries = [referral_entry(r) for r in referrals]
+    return {
+        "reference": unit_reference(delivery),
+        "delivery_id": str(delivery.pk),
+        "platform": delivery.contact_point.platform,
+        "contact_point": delivery.contact_point,
+        "referrals": entries,
+        "count": len(entries),
+        "removal_orders": sum(1 for e in entries if e["instrument"] == "removal_order"),
+        "api_base": settings.SITE_URL + "/api/v1/",
+    }
+
+
+def _template(base: str, language: str, ext: str, context: dict) -> str:
+    for lang in (language or "en", "en"):
+        try:
+            return render_to_string(f"{base}.{lang}.{ext}", context)
+        except TemplateDoesNotExist:
+            continue
+    raise TemplateDoesNotExist(f"{base}.en.{ext}")
+
+
+def referrals_csv(entries: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow({**entry, "categories": ";".join(entry["categories"])})
+    return out.getvalue()
+
+
+def message_id(delivery) -> str:
+    """Derived from the delivery id, so a resend of the same delivery carries the same Message-ID."""
+    domain = urlsplit(settings.SITE_URL).hostname or "iru.invalid"
+    return f"<{delivery.pk}@{domain}>"
+
+
+def render_email_v1(delivery, referrals) -> bytes:
+    cp = delivery.contact_point
+    context = _context(delivery, referrals)
+    subject = _template("email/referral_subject", cp.language, "txt", context).strip().replace("\n", " ")
+    text = _template("email/referral", cp.language, "txt", context)
+    html = _template("email/referral", cp.language, "html", context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[cp.endpoint],
+        headers={"Message-ID": message_id(delivery), "Date": format_datetime(timezone.now()),
+                 "X-Referral-Delivery": str(delivery.pk), "X-Unit-Reference": context["reference"]},
+    )
+    message.attach_alternative(html, "text/html")
+    message.attach(f"{context['reference']}.csv", referrals_csv(context["referrals"]), "text/csv")
+    return message.message().as_bytes(linesep="\r\n")
+
+
+def render_text_v1(delivery, referrals) -> bytes:
+    """The prepared text an analyst pastes into a platform's web form (manual channel)."""
+    context = _context(delivery, referrals)
+    return _template("manual/referral", delivery.contact_point.language, "txt", context).encode()
+
+
+
+FORMATTERS = {"json-v1": render_json_v1, "email-v1": render_email_v1, "text-v1": render_text_v1}
+
+
+def render(delivery, referrals) -> bytes:
+    cp = delivery.contact_point
+    formatter = FORMATTERS.get(cp.format) or FORMATTERS[DEFAULT_FORMAT[cp.channel]]
+    return formatter(delivery, referrals)

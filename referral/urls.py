@@ -1,0 +1,19 @@
+"""Pages of review, referrals and the outbox. Every view checks the role on the server (core/access.py)."""
+
+from django.urls import path
+
+from .views import deliveries, referrals, review
+
+urlpatterns = [
+    path("review/", review.review_list, name="review-list"),
+    path("items/<int:pk>/approve/", review.item_decide, {"action": "approve"}, name="item-approve"),
+    path("items/<int:pk>/return/", review.item_decide, {"action": "return"}, name="item-return"),
+    path("items/<int:pk>/reject/", review.item_decide, {"action": "reject"}, name="item-reject"),
+    path("referrals/", referrals.referral_list, name="referral-list"),
+    path("referrals/<int:pk>/", referrals.referral_detail, name="referral-detail"),
+    path("deliveries/dead/", deliveries.dead_letters, name="dead-letters"),
+    path("deliveries/<uuid:pk>/redrive/", deliveries.delivery_redrive, name="delivery-redrive"),
+    path("deliveries/manual/", deliveries.manual_tasks, name="manual-tasks"),
+    path("deliveries/<uuid:pk>/manual-submitted/", deliveries.delivery_manual_submitted,
+         name="delivery-manual-submitted"),
+]
