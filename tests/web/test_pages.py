@@ -17,7 +17,7 @@ from referral.outbox.models import Delivery, DeliveryAttempt
 from referral.outbox.webhook import generate_secret
 from tests.conftest import PASSWORD, make_platform, make_user
 from tests.receiver import Receiver
-from tests.web.conftest import read_page
+from tests.pages import read_page
 
 PAGES = ["/", "/cases/", "/cases/{case}/", "/review/", "/referrals/", "/referrals/{referral}/"]
 

@@ -1,4 +1,4 @@
-"""Helpers for the browser-page tests: a signed-in client per persona, and a small HTML reader."""
+"""A small HTML reader for the page tests: tags seen, form controls, labels, table headers."""
 
 from html.parser import HTMLParser
 

@@ -22,7 +22,7 @@ from referral.outbox import dispatcher
 from referral.outbox.models import Delivery
 from tests.conftest import make_user
 from tests.receiver import Receiver
-from tests.web.conftest import read_page
+from tests.pages import read_page
 
 WHSEC = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 FORM_URL = "https://formonly.example/report"
