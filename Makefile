@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test install assets lint bench bench-dispatch bench-intake bench-queue bench-faults clean
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-faults clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -41,6 +41,11 @@ test: $(STAMP) $(ASSETS)
 	ALLOW_PRIVATE_ENDPOINTS=1 FAST_PASSWORD_HASHER=1 \
 	SECRET_KEY=test-only-not-secret \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The documentation's screenshots (docs/screenshots/*.png) come from the browser tests; `make test` saves its
+# screenshots in a temporary folder instead.
+screenshots:
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(MAKE) test PYTEST_ARGS="-q tests/browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -39,6 +39,28 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def screenshots_dir(default: Path) -> Path:
+    """Where the browser tests save their screenshots: `default` (the run's temporary folder), unless
+    SCREENSHOTS_DIR names a folder (relative to the repository). `make screenshots` sets docs/screenshots."""
+    if value := os.environ.get("SCREENSHOTS_DIR"):
+        return REPO / value
+    return default
+
+
+@pytest.fixture
+def screenshot(tmp_path_factory):
+    """screenshot(page, name) saves a full-page PNG of the page into screenshots_dir() and returns its path."""
+
+    def save(page, name: str) -> Path:
+        folder = screenshots_dir(tmp_path_factory.getbasetemp() / "screenshots")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
 
 
 def login(page, user, password: str = PASSWORD):

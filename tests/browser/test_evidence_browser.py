@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from audit.models import AuditEvent
 from cases.actions import items as item_actions
 from evidence.models import Evidence
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def computed_filter(locator) -> str:
     return locator.evaluate("el => getComputedStyle(el).filter")
 
 
-def test_analyst_uploads_evidence_sees_it_blurred_and_reveals_it(page, settings, tmp_path, analyst, case,
+def test_analyst_uploads_evidence_sees_it_blurred_and_reveals_it(page, screenshot, settings, tmp_path, analyst, case,
                                                                   platform_a):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=br0wserev", kind="post",
@@ -52,8 +52,7 @@ def test_analyst_uploads_evidence_sees_it_blurred_and_reveals_it(page, settings,
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     shown = computed_filter(image)
     assert "blur(16px)" in shown and "grayscale(1)" in shown
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "evidence-blurred.png"), full_page=True)
+    screenshot(page, "evidence-blurred.png")
 
     entry.get_by_role("button", name="Reveal").click()
     assert computed_filter(image) == "none"

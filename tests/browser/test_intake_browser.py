@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from cases.models import Item
 from intake.models import ImportJob
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.conftest import make_platform
 from tests.processes import database_url, start_worker
 
@@ -74,7 +74,7 @@ def test_paste_200_urls_and_watch_the_progress_reach_the_report(page, worker, pr
     assert Item.objects.filter(case=case, kind="account").count() == 198
 
 
-def test_upload_a_csv_and_read_the_report(page, worker, processes, analyst, case):
+def test_upload_a_csv_and_read_the_report(page, screenshot, worker, processes, analyst, case):
     make_platform("tube", ["tube.example"])
     login(page, analyst)
     page.goto(f"/cases/{case.pk}/import/")
@@ -99,5 +99,4 @@ def test_upload_a_csv_and_read_the_report(page, worker, processes, analyst, case
     expect(errors).to_contain_text("Unknown kind 'video'")
     job = ImportJob.objects.get()
     assert job.status == "done" and job.original_name == "action-day.csv"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "import-report.png"), full_page=True)
+    screenshot(page, "import-report.png")

@@ -6,13 +6,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, login, logout
+from tests.browser.conftest import login, logout
 from tests.processes import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_analyst_logs_supervisor_approves_platform_removes(page, stack, processes, analyst, supervisor, case):
+def test_analyst_logs_supervisor_approves_platform_removes(page, screenshot, stack, processes, analyst, supervisor,
+                                                          case):
     start_worker(processes, stack["env"], beat=True)
 
     login(page, analyst)
@@ -44,5 +45,4 @@ def test_analyst_logs_supervisor_approves_platform_removes(page, stack, processe
     expect(main).to_contain_text("Removed")
     expect(main).to_contain_text("SBX-TUBE-")
     expect(main).to_contain_text("200")  # the delivery attempt's response status
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "referral-removed.png"), full_page=True)
+    screenshot(page, "referral-removed.png")

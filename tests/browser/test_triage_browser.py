@@ -1,5 +1,5 @@
 """Triage with the keyboard in real Chromium: j/k move, x selects, p proposes, ? opens the help, Esc closes it.
-Saves docs/screenshots/triage-queue.png and docs/screenshots/item-page.png."""
+Screenshots triage-queue.png and item-page.png (docs/screenshots/ with `make screenshots`)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
 from cases.models import Item
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.conftest import make_platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def queue_items(analyst, case, platform_a, platform_b):
     return items
 
 
-def test_triage_with_the_keyboard(page, analyst, queue_items):
+def test_triage_with_the_keyboard(page, screenshot, analyst, queue_items):
     login(page, analyst)
     page.goto("/queue/")
     rows = page.locator("tr.queue-row")
@@ -67,8 +67,7 @@ def test_triage_with_the_keyboard(page, analyst, queue_items):
     expect(rows.nth(1)).to_have_attribute("aria-current", "true")
     page.get_by_label("Language").fill("")
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "triage-queue.png"), full_page=True)
+    screenshot(page, "triage-queue.png")
 
     second_id = int(rows.nth(1).get_attribute("data-item-id"))
     rows.nth(1).focus()
@@ -94,10 +93,10 @@ def test_discard_from_the_keyboard_asks_the_reason(page, analyst, queue_items):
     assert (item.status, item.decision_reason) == ("discarded", "Satire account, not terrorist content")
 
 
-def test_item_page_screenshot(page, analyst, queue_items):
+def test_item_page_screenshot(page, screenshot, analyst, queue_items):
     item = Item.objects.get(pk=queue_items[7].pk)  # the threat-to-life one
     login(page, analyst)
     page.goto(f"/items/{item.pk}/")
     expect(page.get_by_role("heading", name=f"Item {item.pk}", exact=True)).to_be_visible()
     expect(page.locator("main")).to_contain_text("Threat to life")
-    page.screenshot(path=str(SCREENSHOTS / "item-page.png"), full_page=True)
+    screenshot(page, "item-page.png")
