@@ -33,7 +33,10 @@ assets: $(ASSETS)
 run: $(STAMP) $(ASSETS)
 	ALLOW_PRIVATE_ENDPOINTS=$${ALLOW_PRIVATE_ENDPOINTS:-1} DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_demo
 
+# Before any test: the browser tests' Chromium (installed with apt when missing and root; otherwise one line
+# saying what to install).
 test: $(STAMP) $(ASSETS)
+	@scripts/ensure-chromium
 	DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	CELERY_BROKER_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
