@@ -276,7 +276,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "referrals@iru.invalid")
 # --- Celery ---------------------------------------------------------------------------------------------
 # Redis is a hint, PostgreSQL is the record (DESIGN.md §5): tasks only nudge the outbox dispatcher, so a lost
 # message costs at most one sweep interval. The settings below follow reference/reliability.md R3.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# The embedded broker's URL names a host, which the filesystem transport ignores: without one, kombu warns
+# "No hostname was supplied" on every connection.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -341,11 +343,21 @@ UNIT_REFERENCE_PREFIX = env_str("UNIT_REFERENCE_PREFIX", "IRU")  # e.g. "EU IRU"
 REFERRAL_SLA_HOURS = env_int("REFERRAL_SLA_HOURS", 72)  # voluntary referral: expected answer time
 
 # --- Logging --------------------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error_without_traceback": {"()": "config.log.ClientErrorWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "mail.log", "axes", "httpx")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Through the root's handler only: Django's own console handler (DEBUG) printed every line twice.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.request": {"filters": ["client_error_without_traceback"]},
+        # runserver's access log, a line per request and static file (`make run` keeps only its 5xx lines).
+        "django.server": {"handlers": ["console"], "level": env_str("ACCESS_LOG_LEVEL", LOG_LEVEL).upper(),
+                          "propagate": False},
+        **{name: {"level": "WARNING"} for name in ("django.db.backends", "mail.log", "axes", "httpx")},
+    },
 }

@@ -1,5 +1,7 @@
 """`make run`: migrate, load the demo once, then run web, worker, beat, the sandbox platform and the SMTP sink.
 
+The output is each process's start, the URLs and the logins, then warnings and errors only (LOG_LEVEL=INFO
+shows the processes' ordinary logs again, ACCESS_LOG_LEVEL=INFO the web's line per request).
 Ctrl-C (or SIGTERM) stops every process this command started, by its pid, and nothing else.
 """
 
@@ -30,18 +32,23 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         call_command("demo_data", sandbox_url=f"http://127.0.0.1:{sandbox_port}")
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
-        celery = [python, "-m", "celery", "-A", "config"]
+        celery = [python, "-m", "celery", "-A", "config", "--quiet"]  # --quiet: no banners
         # The worker mails the demo's email platform through the local sink unless SMTP is configured.
-        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), **os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "LOG_LEVEL": "WARNING",
+               "ACCESS_LOG_LEVEL": "ERROR", "DJANGO_RUNSERVER_HIDE_WARNING": "true",
+               **os.environ, "PYTHONUNBUFFERED": "1"}
+        log_level = env["LOG_LEVEL"].upper()
         commands = {
             "web": [python, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": celery + ["worker", "--loglevel", "INFO", "--concurrency", "2", "-n", "demo-worker@%h"],
-            "beat": celery + ["beat", "--loglevel", "INFO"],
+            "worker": celery + ["worker", "--loglevel", log_level, "--concurrency", "2", "-n", "demo-worker@%h"],
+            "beat": celery + ["beat", "--loglevel", log_level],
             "sandbox": [python, manage, "sandbox_platform", "--port", str(sandbox_port),
                         "--config", str(settings.VAR_DIR / "sandbox.json"),
                         "--api-url", f"http://127.0.0.1:{port}"],
             "smtp": [python, manage, "smtp_sink", "--port", str(smtp_port), "--dir", str(settings.VAR_DIR / "mail")],
         }
+        where = {"web": f": http://127.0.0.1:{port}/", "sandbox": f": http://127.0.0.1:{sandbox_port}/",
+                 "smtp": f": 127.0.0.1:{smtp_port}"}
         procs: dict[str, subprocess.Popen] = {}
         stopping = False
 
@@ -53,7 +60,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             for name, cmd in commands.items():
-                procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
+                # runserver's stdout is only its start-up chatter; its warnings and errors go to stderr.
+                stdout = subprocess.DEVNULL if name == "web" else None
+                procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, stdout=stdout)  # noqa: S603
+                self.stdout.write(f"{name} started (pid {procs[name].pid}){where.get(name, '')}")
             time.sleep(2)
             self._print_banner(port, sandbox_port, smtp_port)
             while not stopping:
