@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "referral.api.errors.NotFoundAsJSONMiddleware",  # before CommonMiddleware: its slash redirect comes first
+    "core.api_errors.NotFoundAsJSONMiddleware",  # before CommonMiddleware: its slash redirect comes first
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
