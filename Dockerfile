@@ -7,7 +7,9 @@ RUN npm ci --no-audit --no-fund && mkdir -p static_build/vendor \
 
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
+# Static files are collected into the image (STATIC_ROOT, hashed and gzipped names that WhiteNoise serves), not
+# under VAR_DIR: that is a volume, which would keep serving an earlier image's files.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var STATIC_ROOT=/app/static_root
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -28,7 +30,7 @@ COPY --from=assets /build/static_build ./static_build
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && useradd --system --home /app desk \
-    && mkdir -p /app/var && chown desk /app/var
+    && mkdir -p /app/var /app/static_root && chown desk /app/var /app/static_root
 USER desk
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 

@@ -93,6 +93,7 @@ if importlib.util.find_spec("devtools") is not None:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ from STATIC_ROOT, also under gunicorn with DEBUG off
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.api_errors.NotFoundAsJSONMiddleware",  # before CommonMiddleware: its slash redirect comes first
@@ -203,7 +204,16 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Filled by `collectstatic` (the Dockerfile runs it at build time, into a folder outside the var/ volume).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# DEBUG off: the collected files under content-hashed names with gzip copies (WhiteNoise serves them with
+# far-future caching). That needs `collectstatic` to have run; STATIC_MANIFEST=0 keeps the files' own names
+# instead. The test suite does that (tests/conftest.py): its live server finds static files in the source folders.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+_static_backend = (
+    "whitenoise.storage.CompressedManifestStaticFilesStorage" if STATIC_MANIFEST
+    else "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 # static_build/ holds the front-end packages `make assets` copies out of node_modules (never committed).
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "static_build"]
 (BASE_DIR / "static_build").mkdir(exist_ok=True)
@@ -213,13 +223,14 @@ STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "static_build"]
 # (django-storages, `pip install .[s3]`) when EVIDENCE_S3_BUCKET is set. Never served as public media: files
 # go out only through views that check the role.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": _static_backend},
+}
 if env_str("EVIDENCE_S3_BUCKET"):
-    STORAGES = {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": env_str("EVIDENCE_S3_BUCKET"), "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT") or None,
-            "default_acl": "private", "querystring_auth": True, "file_overwrite": False}},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("EVIDENCE_S3_BUCKET"), "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT") or None,
+        "default_acl": "private", "querystring_auth": True, "file_overwrite": False}}
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 100 * 1024 * 1024)
 EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 50_000_000)  # decompression-bomb guard for images
 EVIDENCE_ALLOWED_TYPES = env_list(

@@ -14,6 +14,17 @@ from referral.outbox.webhook import generate_secret
 
 PASSWORD = "correct-horse-battery-9"
 
+def pytest_configure(config):
+    """Static files under their own names: with DEBUG off the settings pick hashed names from collectstatic's
+    manifest, which the live server (it finds files in the source folders) does not know. The collected,
+    hashed files are tested under gunicorn in tests/browser/test_production_static.py."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    override_settings(STORAGES={
+        **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }).enable()
+
 def pytest_sessionstart(session):
     if connection.vendor != "postgresql":
         raise pytest.UsageError(
