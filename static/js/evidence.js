@@ -1,6 +1,8 @@
-// Evidence previews start blurred and greyscale (templates/referral/_evidence_panel.html); one click on the
-// Reveal button, or on a blurred image, shows that one preview, and "Blur again" hides it. Without JS the
-// button submits a GET form (?reveal=<id>) that the server answers with that preview revealed.
+// Evidence previews start blurred and greyscale (templates/referral/_evidence_panel.html): an image as the
+// server blurred it, a video not shown at all. One click on the Reveal button, or on a blurred image, puts the
+// file itself in that one preview's box, and "Blur again" puts the blurred state back; both come from the
+// figure's <template> elements. Without JS the button submits a GET form (?reveal=<id>) that the server answers
+// with that preview revealed.
 (function () {
   "use strict";
   if (window.evidencePreviewsBound) {
@@ -9,6 +11,11 @@
   window.evidencePreviewsBound = true;
 
   function setRevealed(figure, revealed) {
+    var media = figure.querySelector("[data-evidence-media]");
+    var source = figure.querySelector('template[data-media="' + (revealed ? "clear" : "blurred") + '"]');
+    if (media && source) {
+      media.replaceChildren(source.content.cloneNode(true));
+    }
     figure.classList.toggle("is-blurred", !revealed);
     var button = figure.querySelector("[data-reveal]");
     if (button) {

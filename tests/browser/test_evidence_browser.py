@@ -1,5 +1,5 @@
-"""Evidence in real Chromium: the analyst uploads a screenshot, sees it blurred and greyscale, reveals it with
-one click, and can blur it again."""
+"""Evidence in real Chromium: the analyst uploads a screenshot, sees it blurred and greyscale (as the server sent
+it), reveals the file itself with one click, and can blur it again."""
 
 import io
 
@@ -50,14 +50,20 @@ def test_analyst_uploads_evidence_sees_it_blurred_and_reveals_it(page, screensho
     image = entry.get_by_role("img", name="Preview of screenshot-of-post.png")
     expect(image).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    # The server's blurred copy, with the stylesheet's blur on top; nothing of it was a consultation.
+    assert image.get_attribute("src") == f"/evidence/{ev.pk}/preview/"
     shown = computed_filter(image)
     assert "blur(16px)" in shown and "grayscale(1)" in shown
+    assert not AuditEvent.objects.filter(verb="evidence.viewed").exists()
     screenshot(page, "evidence-blurred.png")
 
     entry.get_by_role("button", name="Reveal").click()
     assert computed_filter(image) == "none"
+    assert image.get_attribute("src") == f"/evidence/{ev.pk}/file/"
+    page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image.element_handle())
     expect(entry.get_by_role("button", name="Blur again")).to_have_attribute("aria-pressed", "true")
     entry.get_by_role("button", name="Blur again").click()
     assert "blur(16px)" in computed_filter(image)
-    # Loading the preview was a consultation: it is in the audit trail.
+    assert image.get_attribute("src") == f"/evidence/{ev.pk}/preview/"
+    # Revealing loaded the file itself: a consultation, in the audit trail.
     assert AuditEvent.objects.filter(verb="evidence.viewed", object_id=str(ev.pk), actor=analyst).exists()

@@ -26,6 +26,11 @@ def blurred_ids(html: str) -> set[int]:
         r'<li class="evidence" id="evidence-file-(\d+)">\s*<figure class="evidence-preview is-blurred"', html)}
 
 
+def shown(html: str) -> str:
+    """The page without its <template> elements: what the browser loads and shows."""
+    return re.sub(r"<template\b.*?</template>", "", html, flags=re.DOTALL)
+
+
 def test_panel_lists_the_evidence_with_hashes_and_blurred_previews(analyst, item):
     image = attach(analyst, item, "shot.png", png(1))
     video = attach(analyst, item, "clip.mp4", MP4)
@@ -34,7 +39,10 @@ def test_panel_lists_the_evidence_with_hashes_and_blurred_previews(analyst, item
     assert "shot.png" in html and "report.pdf" in html and "clip.mp4" in html
     assert image.sha256[:16] in html and image.md5 in html and pdf.md5 in html
     assert blurred_ids(html) == {image.pk, video.pk}
-    assert f'src="/evidence/{image.pk}/file/"' in html
+    # Blurred: the image as the server blurred it, the video not at all; the files only in the Reveal templates.
+    assert f'<img src="/evidence/{image.pk}/preview/"' in shown(html)
+    assert f'src="/evidence/{image.pk}/file/"' not in shown(html) and "<video" not in shown(html)
+    assert f'<template data-media="clear"><img src="/evidence/{image.pk}/file/"' in html
     video_tag = re.search(r"<video[^>]*>", html).group(0)
     assert 'controls' in video_tag and 'preload="none"' in video_tag and "autoplay" not in video_tag
     assert f'<img src="/evidence/{pdf.pk}/file/"' not in html  # documents are never previewed
@@ -49,12 +57,17 @@ def test_preference_on_shows_previews_unblurred(analyst, item):
     html = page(analyst, item)
     assert blurred_ids(html) == set()
     assert re.search(rf'id="evidence-file-{image.pk}">\s*<figure class="evidence-preview" data-evidence-preview>', html)
+    assert f'<img src="/evidence/{image.pk}/file/"' in shown(html)
+    assert f'src="/evidence/{image.pk}/preview/"' not in shown(html)
 
 
 def test_reveal_without_javascript_reveals_one_preview(analyst, item):
     first = attach(analyst, item, "one.png", png(1))
     second = attach(analyst, item, "two.png", png(2))
-    assert blurred_ids(page(analyst, item, f"?reveal={first.pk}")) == {second.pk}
+    html = page(analyst, item, f"?reveal={first.pk}")
+    assert blurred_ids(html) == {second.pk}
+    assert f'<img src="/evidence/{first.pk}/file/"' in shown(html)
+    assert f'<img src="/evidence/{second.pk}/preview/"' in shown(html)
     assert blurred_ids(page(analyst, item)) == {first.pk, second.pk}
 
 

@@ -21,8 +21,8 @@ from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher
 from referral.outbox.models import Delivery
 from tests.conftest import make_user
-from tests.receiver import Receiver
 from tests.pages import read_page
+from tests.receiver import Receiver
 
 WHSEC = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 FORM_URL = "https://formonly.example/report"

@@ -16,8 +16,8 @@ from referral.outbox import dispatcher
 from referral.outbox.models import Delivery, DeliveryAttempt
 from referral.outbox.webhook import generate_secret
 from tests.conftest import PASSWORD, make_platform, make_user
-from tests.receiver import Receiver
 from tests.pages import read_page
+from tests.receiver import Receiver
 
 PAGES = ["/", "/cases/", "/cases/{case}/", "/review/", "/referrals/", "/referrals/{referral}/"]
 
