@@ -3,7 +3,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
-from core.roles import Role  # noqa: F401  (re-exported: the field's choices)
+from core.roles import (
+    UNIT_STAFF,
+    Role,  # noqa: F401  (re-exported: the field's choices)
+)
 
 
 class RoleUserManager(UserManager):
@@ -64,7 +67,7 @@ class User(AbstractUser):
     @property
     def is_unit_staff(self) -> bool:
         """Analysts, supervisors and admins: the unit's own people, who may see every platform's data."""
-        return self.role in (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
+        return self.role in UNIT_STAFF
 
 
 class UserAPIKey(AbstractAPIKey):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User, UserAPIKey
 from audit import chain as audit
 from core.errors import InvalidInput
-from core.roles import Role
+from core.roles import ADMINS, Role, require_role_or_system
 from platforms.models import Platform
 
 
@@ -20,6 +20,7 @@ def user_create(*, actor, username: str, role: str, platform_slug: str | None = 
 
     Without a password the user can only use API keys (no browser login).
     """
+    require_role_or_system(actor, ADMINS, "creating users")
     if role not in Role.values:
         raise InvalidInput(f"Unknown role '{role}'; use one of: {', '.join(Role.values)}.")
     if User.objects.filter(username=username).exists():
@@ -52,6 +53,7 @@ def user_create(*, actor, username: str, role: str, platform_slug: str | None = 
 
 def api_key_issue(*, actor, user: User, expires_days: int | None = None, name: str = "") -> tuple[UserAPIKey, str]:
     """Issue a key for `user`; returns (record, the key in clear). Only the hash is stored."""
+    require_role_or_system(actor, ADMINS, "issuing API keys")
     if expires_days is not None and expires_days <= 0:
         raise InvalidInput("--expires-days must be a positive number of days.")
     expiry = timezone.now() + timedelta(days=expires_days) if expires_days else None
@@ -66,6 +68,7 @@ def api_key_issue(*, actor, user: User, expires_days: int | None = None, name: s
 
 
 def api_key_revoke(*, actor, prefix: str) -> UserAPIKey:
+    require_role_or_system(actor, ADMINS, "revoking API keys")
     with transaction.atomic():
         record = UserAPIKey.objects.select_for_update().filter(prefix=prefix).first()
         if record is None:

@@ -3,10 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from alerts.models import Alert
 from audit import chain as audit
 from core.errors import NotFound, NotPermitted, TransitionNotAllowed
+from core.roles import ALERT_HANDLERS, has_role
 
 
 def alert_resolve(*, actor, alert_id: int) -> Alert:
@@ -16,7 +16,7 @@ def alert_resolve(*, actor, alert_id: int) -> Alert:
     for that). Raises NotPermitted for other roles, NotFound for an unknown alert, TransitionNotAllowed when it
     was resolved already (by someone else a moment ago, most likely).
     """
-    if actor is None or actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+    if not has_role(actor, ALERT_HANDLERS):
         raise NotPermitted("Only supervisors and administrators resolve alerts.")
     with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(pk=alert_id).first()

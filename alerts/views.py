@@ -4,15 +4,15 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import Role
 from alerts import actions as alert_actions
 from alerts.models import Alert
 from core.access import role_required, show_domain_error
 from core.errors import DomainError
 from core.paging import keyset_page
+from core.roles import ADMINS, ALERT_HANDLERS, has_role
 from platforms import services as platform_services
 
-ALERT_READERS = (Role.SUPERVISOR, Role.ADMIN)
+ALERT_READERS = ALERT_HANDLERS
 KINDS = {
     "delivery_stopped": "Delivery stopped",
     "delivery_failed": "Delivery failed",
@@ -35,7 +35,7 @@ def alert_list(request):
     page = keyset_page(request, unresolved_alerts())
     for alert in page.rows:
         alert.kind_label = KINDS.get(alert.kind, alert.kind.replace("_", " ").capitalize())
-    context = {"page": page, "can_enable": request.user.role == Role.ADMIN}
+    context = {"page": page, "can_enable": has_role(request.user, ADMINS)}
     return render(request, "referral/alerts.html", context)
 
 
@@ -52,7 +52,7 @@ def alert_resolve(request, pk: int):
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@role_required(*ADMINS)
 def contact_point_enable(request, pk: int):
     """After the platform fixed its endpoint: the contact point receives referrals again (the alert stays until
     someone resolves it; its stopped deliveries wait for a supervisor's re-drive)."""

@@ -46,3 +46,10 @@ def require_role(actor, roles, what: str) -> None:
     """Raise NotPermitted unless the actor has one of `roles`; `what` names the action refused."""
     if not has_role(actor, roles):
         raise NotPermitted(f"Your role does not allow {what}.")
+
+
+def require_role_or_system(actor, roles, what: str) -> None:
+    """As require_role, but `actor=None` is the operator on the server (a management command, the demo loader):
+    the administrative services (users, keys, platforms) are also run from the command line."""
+    if actor is not None:
+        require_role(actor, roles, what)

@@ -20,6 +20,7 @@ from PIL import Image
 from audit import chain as audit
 from cases.models import Item
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.roles import LOGGERS, UNIT_STAFF, require_role
 from evidence.models import Evidence
 
 DEFAULT_ALLOWED_TYPES = [
@@ -295,6 +296,7 @@ def evidence_add(*, actor, item_id: int, upload) -> Added:
     half-written. Returns the row and the other items' evidence it matches (same SHA-256, or PDQ within
     PDQ_MATCH_DISTANCE).
     """
+    require_role(actor, LOGGERS, "adding evidence")
     if upload is None:
         raise InvalidInput("Choose a file to upload.", field_errors={"file": ["No file was submitted."]})
     limit = max_bytes()
@@ -339,6 +341,7 @@ def _refuse_repeat(item_id: int, sha256: str) -> None:
 
 def record_view(*, actor, evidence: Evidence, disposition: str) -> None:
     """Consultation log: every time a person opens or downloads an evidence file."""
+    require_role(actor, UNIT_STAFF, "viewing evidence")
     with transaction.atomic():
         audit.record(actor=actor, verb="evidence.viewed", obj=evidence, after={
             "sha256": evidence.sha256, "item": evidence.item_id, "disposition": disposition,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit import chain as audit
 from cases.models import Case
 from core.errors import InvalidInput
+from core.roles import LOGGERS, require_role
 from core.tasks import send_task
 from intake.loading import _import_lines, _Run, _save_counts
 from intake.models import ImportJob, ImportStatus
@@ -73,6 +74,7 @@ def create_import(*, actor, case: Case, fileobj, original_name: str = "", source
     Checks the case is open, the size (IMPORT_MAX_BYTES) and the number of rows (IMPORT_MAX_ROWS): over a limit
     it raises ImportTooLarge (HTTP 413) and stores nothing. The rows are not read here; run_import does that.
     """
+    require_role(actor, LOGGERS, "importing items")
     if case.status != "open":
         raise InvalidInput(f"Case {case.pk} is closed: nothing can be imported into it.",
                            field_errors={"case": [f"Case {case.pk} is closed."]})

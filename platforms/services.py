@@ -6,6 +6,7 @@ from django.db import transaction
 
 from audit import chain as audit
 from core.errors import InvalidInput
+from core.roles import ADMINS, require_role_or_system
 from platforms.content_urls import InvalidURL, normalise_domain
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 from platforms.models import DEFAULT_FORMAT, Channel, ContactPoint, Platform, PlatformDomain
@@ -44,6 +45,7 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
     Checks that the slug and every domain are free, that webhook endpoints are allowed outbound targets and
     carry a valid `whsec_` secret, and that email endpoints are addresses. Secrets are stored, never echoed.
     """
+    require_role_or_system(actor, ADMINS, "creating platforms")
     errors: dict = {}
     if Platform.objects.filter(slug=slug).exists():
         errors["slug"] = [f"A platform '{slug}' already exists."]
@@ -81,6 +83,7 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
 
 def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, overlap_days: int | None = None):
     """Start signing with a new secret; the old one keeps signing beside it for the overlap (default 7 days)."""
+    require_role_or_system(actor, ADMINS, "rotating secrets")
     from datetime import timedelta
 
     from django.conf import settings
@@ -111,6 +114,7 @@ def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, ov
 
 def contact_point_enable(*, actor, contact_point_id: int):
     """Re-enable a contact point (after a 410 was fixed); resets its circuit breaker."""
+    require_role_or_system(actor, ADMINS, "re-enabling contact points")
     from core.errors import NotFound
 
     with transaction.atomic():

@@ -8,8 +8,8 @@ from functools import cached_property
 
 from django.db.models import Count, Window
 
-from accounts.models import Role
 from alerts.models import Alert
+from core.roles import ALERT_HANDLERS, SUPERVISORS
 from referral.outbox.models import Delivery, DeliveryStatus
 
 BANNER_SIZE = 3
@@ -21,7 +21,7 @@ class DeskStatus:
 
     @cached_property
     def _alerts(self) -> list[Alert]:
-        if self.role not in (Role.SUPERVISOR, Role.ADMIN):
+        if self.role not in ALERT_HANDLERS:
             return []
         # One query: the latest few, each row carrying the count of all unresolved alerts (counted before LIMIT).
         return list(
@@ -42,13 +42,13 @@ class DeskStatus:
     @cached_property
     def manual_task_count(self) -> int | None:
         """Supervisors only: analysts' pages stay free of extra queries (their nav link carries no number)."""
-        if self.role != Role.SUPERVISOR:
+        if self.role not in SUPERVISORS:
             return None
         return Delivery.objects.filter(status=DeliveryStatus.MANUAL).count()
 
 
 def desk_status(request) -> dict:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.role not in (Role.SUPERVISOR, Role.ADMIN):
+    if user is None or not user.is_authenticated or user.role not in ALERT_HANDLERS:
         return {}
     return {"desk": DeskStatus(user.role)}

@@ -2,8 +2,8 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import Role
 from cases.selectors import _anonymous
+from core.roles import LIAISONS
 from referral.models import Referral
 from referral.outbox.models import Delivery, DeliveryAttempt
 
@@ -13,7 +13,7 @@ def referrals_for(user) -> QuerySet[Referral]:
     qs = Referral.objects.select_related("item", "platform")
     if _anonymous(user):
         return qs.none()
-    if user.role == Role.LIAISON:
+    if user.role in LIAISONS:
         return qs.filter(platform_id=user.platform_id) if user.platform_id else qs.none()
     if user.is_unit_staff:
         return qs

@@ -2,14 +2,14 @@
 
 from django.db import transaction
 
-from accounts.models import Role
 from audit import chain as audit
 from cases.models import Case, CaseStatus
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
-from core.roles import require_role
+from core.roles import LOGGERS, SUPERVISORS, TRIAGERS, require_role
 
 
 def case_create(*, actor, title: str, description: str = "") -> Case:
+    require_role(actor, LOGGERS, "creating cases")
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A case needs a title.", field_errors={"title": ["This field may not be blank."]})
@@ -28,7 +28,7 @@ CASE_ALLOWED: dict[str, set[str]] = {
 
 
 def _case_move(*, actor, case_id: int, target: str, verb: str) -> Case:
-    require_role(actor, (Role.SUPERVISOR,), "closing or reopening cases")
+    require_role(actor, SUPERVISORS, "closing or reopening cases")
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=case_id).first()
         if case is None:
@@ -55,13 +55,13 @@ def case_reopen(*, actor, case_id: int) -> Case:
 
 def case_assign(*, actor, case_id: int, assignee_id: int | None) -> Case:
     """An analyst or supervisor gives the case to a member of the unit (an analyst or supervisor), or to no one."""
-    require_role(actor, (Role.ANALYST, Role.SUPERVISOR), "assigning cases")
+    require_role(actor, TRIAGERS, "assigning cases")
     from accounts.models import User
 
     assignee = None
     if assignee_id is not None:
         assignee = User.objects.filter(pk=assignee_id, is_active=True,
-                                       role__in=[Role.ANALYST, Role.SUPERVISOR]).first()
+                                       role__in=TRIAGERS).first()
         if assignee is None:
             raise InvalidInput("Assign the case to an active analyst or supervisor.",
                                field_errors={"assignee": ["Not an active analyst or supervisor."]})

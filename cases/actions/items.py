@@ -11,7 +11,7 @@ from django.db import transaction
 from audit import chain as audit
 from cases.models import Case, CaseStatus, Category, Item, ItemKind, ItemStatus
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
-from core.roles import TRIAGERS, require_role
+from core.roles import LOGGERS, PROPOSERS, TRIAGERS, require_role
 from platforms.content_urls import MAX_URL_LENGTH, InvalidURL, canonicalize, resolve_platform, validate_url
 from platforms.models import Platform
 
@@ -64,6 +64,7 @@ def item_log(
     already known is linked to the first one (`duplicate_of`), never dropped. Raises InvalidInput with field
     errors and stores nothing on bad input.
     """
+    require_role(actor, LOGGERS, "logging items")
     errors: dict[str, list[str]] = {}
     try:
         url = validate_url(url)
@@ -118,6 +119,7 @@ def item_log(
 
 def item_propose(*, actor, item_id: int) -> Item:
     """An analyst proposes a logged (or returned) item for referral."""
+    require_role(actor, PROPOSERS, "proposing items")
     with transaction.atomic():
         item = _lock_item(item_id)
         _check_item_move(item, S.PROPOSED)
@@ -264,7 +266,7 @@ def item_move(*, actor, item_ids: list[int], case_id: int) -> dict:
 
 def item_propose_many(*, actor, item_ids: list[int]) -> dict:
     """item_propose for each item, in one transaction; refusals reported per item. Returns {"done", "errors"}."""
-    require_role(actor, TRIAGERS, "proposing items")
+    require_role(actor, PROPOSERS, "proposing items")
     return _bulk(item_ids, lambda item_id: item_propose(actor=actor, item_id=item_id))
 
 

@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import Role
 from cases import selectors as case_selectors
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
@@ -16,6 +15,7 @@ from cases.forms import CaseForm, ItemLogForm
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from core.paging import keyset_page
+from core.roles import LIAISONS, PROPOSERS, SUPERVISORS, has_role
 
 PROPOSABLE = ("logged", "returned")
 
@@ -27,7 +27,7 @@ def home(request):
     user = request.user
     if user.role in UNIT_STAFF:
         return redirect("case-list")
-    if user.role == Role.LIAISON:
+    if has_role(user, LIAISONS):
         return redirect("referral-list")
     raise PermissionDenied("Your account has no role; ask an administrator.")
 
@@ -102,11 +102,11 @@ def case_detail(request, pk: int):
         "page": _case_items(request, case),
         "form": form,
         "can_log": can_log,
-        "can_propose": request.user.role == Role.ANALYST,
+        "can_propose": has_role(request.user, PROPOSERS),
         "proposable": PROPOSABLE,
         "timeline": case_selectors.case_timeline(case, before=_cursor(request, "events_before")),
         "events_first_query": _without(request, "events_before"),
-        "can_close": request.user.role == Role.SUPERVISOR,
+        "can_close": has_role(request.user, SUPERVISORS),
         "assignees": _assignees() if can_log else [],
         "summary": case_selectors.case_summary(case),
     }
@@ -138,7 +138,7 @@ def _without(request, name: str) -> str:
 # Closing a case is a supervisor's decision (analysts ask for it): a closed case takes no new items, and its
 # timeline stays as it was. Either can be undone by the other verb; both are audited.
 @require_POST
-@role_required(Role.SUPERVISOR)
+@role_required(*SUPERVISORS)
 def case_close(request, pk: int):
     return _case_move(request, pk, case_actions.case_close, "closed")
 
@@ -158,7 +158,7 @@ def case_assign(request, pk: int):
 
 
 @require_POST
-@role_required(Role.SUPERVISOR)
+@role_required(*SUPERVISORS)
 def case_reopen(request, pk: int):
     return _case_move(request, pk, case_actions.case_reopen, "reopened")
 
@@ -175,7 +175,7 @@ def _case_move(request, pk: int, move, done: str):
 
 
 @require_POST
-@role_required(Role.ANALYST)
+@role_required(*PROPOSERS)
 def item_propose(request, pk: int):
     item = get_object_or_404(case_selectors.items_for(request.user).prefetch_related(None), pk=pk)
     try:

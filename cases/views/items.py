@@ -7,7 +7,6 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
 from cases import selectors as case_selectors
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
@@ -15,6 +14,7 @@ from cases.models import Item, ItemStatus
 from cases.views.triage_forms import AssessForm, AssignForm, DiscardForm, HoldForm, TriageChoices
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
+from core.roles import PROPOSERS
 
 TRIAGERS = LOGGERS
 S = ItemStatus
@@ -44,7 +44,7 @@ def _render(request, item: Item, *, choices: TriageChoices, assess_form=None, di
         "item": item,
         "can_act": can_act,
         "can_assess": can_act and open_item,
-        "can_propose": role == Role.ANALYST and S.PROPOSED in item_actions.ITEM_ALLOWED[item.status],
+        "can_propose": role in PROPOSERS and S.PROPOSED in item_actions.ITEM_ALLOWED[item.status],
         "can_discard": can_act and S.DISCARDED in item_actions.ITEM_ALLOWED[item.status],
         "can_hold": can_act and S.ON_HOLD in item_actions.ITEM_ALLOWED[item.status],
         "can_release": can_act and item.status == S.ON_HOLD,

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import Role
 from cases import selectors as case_selectors
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
@@ -18,9 +17,9 @@ from cases.models import ItemKind, ItemStatus
 from cases.views.triage_forms import BulkActionForm, QueueFilterForm, TriageChoices
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
+from core.roles import PROPOSERS
 
 TRIAGERS = LOGGERS  # analysts and supervisors act on the queue; administrators read it
-PROPOSERS = (Role.ANALYST,)  # supervisors decide on proposals; they do not make them (four eyes)
 ACTION_DONE = {"assign": "assigned", "propose": "proposed", "discard": "discarded", "hold": "put on hold",
                "move": "moved"}
 

@@ -6,9 +6,10 @@ from functools import cached_property
 
 from django import forms
 
-from accounts.models import Role, User
+from accounts.models import User
 from cases.actions.assessment import CONFIDENCE_MAX, SEVERITY_MAX
 from cases.models import Category, Group, ItemKind, ItemStatus
+from core.roles import TRIAGERS
 from platforms.models import Platform
 
 SORTS = [("priority", "Priority (highest first)"), ("newest", "Newest first"), ("oldest", "Oldest first")]
@@ -36,7 +37,7 @@ class TriageChoices:
 
     @cached_property
     def people(self) -> list[tuple[str, str]]:
-        users = User.objects.filter(is_active=True, role__in=(Role.ANALYST, Role.SUPERVISOR)).order_by("username")
+        users = User.objects.filter(is_active=True, role__in=TRIAGERS).order_by("username")
         return [(str(pk), name) for pk, name in users.values_list("pk", "username")]
 
 

@@ -2,13 +2,13 @@
 
 from django import template
 
-from accounts.models import Role
+from core.roles import LOGGERS
 from evidence import actions as service
 from evidence.models import Evidence
 
 register = template.Library()
 
-UPLOADERS = (Role.ANALYST, Role.SUPERVISOR)
+UPLOADERS = LOGGERS
 
 
 def _wanted(request, name: str) -> set[str]:

@@ -15,6 +15,7 @@ from cases.actions.items import _check_item_move, _item_decide, _lock_item
 from cases.models import Item
 from cases.models import ItemStatus as S
 from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
+from core.roles import DECIDERS, require_role
 from core.tasks import send_task_on_commit
 from platforms.models import ContactPoint
 from referral.models import Instrument, Referral
@@ -138,6 +139,7 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
     after commit. Raises NotPermitted for one's own proposal, Conflict when no platform (or no active contact
     point) can receive it, TransitionNotAllowed when the item is not proposed.
     """
+    require_role(actor, DECIDERS, "approving items")
     _check_instrument(instrument)
     with transaction.atomic():
         item = _lock_item(item_id)
@@ -159,6 +161,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     are approved together, their referrals batched per contact point. Returns
     {"approved": [item ids], "referrals": [referral ids], "errors": [{"item", "detail", "status_code"}]}.
     """
+    require_role(actor, DECIDERS, "approving items")
     _check_instrument(instrument)
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
@@ -211,10 +214,12 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
 
 def item_reject(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor rejects a proposed item, with a reason."""
+    require_role(actor, DECIDERS, "rejecting items")
     return _item_decide(actor=actor, item_id=item_id, target=S.REJECTED, reason=reason, verb="item.rejected")
 
 
 def item_return(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor returns a proposed item to the analyst, with a reason; it can be proposed again."""
+    require_role(actor, DECIDERS, "returning items")
     return _item_decide(actor=actor, item_id=item_id, target=S.RETURNED, reason=reason, verb="item.returned")
 

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from alerts.models import Alert
 from audit import chain as audit
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
+from core.roles import LIAISONS, has_role
 from referral.models import Instrument, Referral, ReferralStatus
 
 R = ReferralStatus
@@ -70,7 +70,7 @@ def referral_record_status(
             referral = Referral.objects.select_for_update().get(pk=referral_id)
         except Referral.DoesNotExist as exc:
             raise NotFound("Not found.") from exc
-        if actor.role != Role.LIAISON or actor.platform_id != referral.platform_id:
+        if not has_role(actor, LIAISONS) or actor.platform_id != referral.platform_id:
             raise NotFound("Not found.")
         if referral.status == status:
             return referral

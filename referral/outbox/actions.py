@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role
 from alerts.models import Alert
 from audit import chain as audit
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
+from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from core.tasks import send_task_on_commit
 from platforms.models import ContactPoint
 from referral.actions.outcomes import _check_referral_move
@@ -153,7 +153,7 @@ def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
 
 def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
     """An analyst submitted the prepared text through the platform's form and records its ticket number."""
-    if actor.role not in (Role.ANALYST, Role.SUPERVISOR):
+    if not has_role(actor, MANUAL_SUBMITTERS):
         raise NotPermitted("Only analysts and supervisors record manual submissions.")
     ticket = (ticket or "").strip()
     if not ticket:
@@ -189,7 +189,7 @@ def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
 def delivery_redrive(*, actor, delivery_id) -> Delivery:
     """A supervisor sends a dead letter (failed or stopped delivery) again: the same id and bytes, a fresh
     retry schedule; its failed referrals go back to queued. The contact point must be active."""
-    if actor.role != Role.SUPERVISOR:
+    if not has_role(actor, SUPERVISORS):
         raise NotPermitted("Only supervisors re-drive deliveries.")
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().select_related("contact_point").filter(pk=delivery_id).first()

@@ -12,17 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import Role
 from core.access import UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from core.paging import PAGE_SIZE, Page
+from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from referral import selectors as referral_selectors
 from referral.models import Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox.models import DeliveryStatus
 
 DEAD = (DeliveryStatus.FAILED, DeliveryStatus.STOPPED)
-MANUAL_WORKERS = (Role.ANALYST, Role.SUPERVISOR)
+MANUAL_WORKERS = MANUAL_SUBMITTERS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -97,12 +97,12 @@ def _deliveries(user):
 def dead_letters(request):
     """Failed and stopped deliveries, newest first; supervisors re-drive them, analysts and admins only look."""
     page = _created_keyset_page(request, _deliveries(request.user).filter(status__in=DEAD), newest_first=True)
-    context = {"page": page, "can_redrive": request.user.role == Role.SUPERVISOR}
+    context = {"page": page, "can_redrive": has_role(request.user, SUPERVISORS)}
     return render(request, "referral/dead_letters.html", context)
 
 
 @require_POST
-@role_required(Role.SUPERVISOR)
+@role_required(*SUPERVISORS)
 def delivery_redrive(request, pk):
     try:
         outbox_actions.delivery_redrive(actor=request.user, delivery_id=pk)

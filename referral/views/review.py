@@ -5,12 +5,12 @@ from django.db.models import F
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.models import Role
 from cases import selectors as case_selectors
 from cases.models import ItemStatus
 from core.access import role_required, show_domain_error
 from core.errors import DomainError
 from core.paging import keyset_page
+from core.roles import DECIDERS
 from referral.actions import approval
 from referral.forms import ApproveForm, RejectForm, ReturnForm
 
@@ -44,13 +44,13 @@ def _render_queue(request, bound_item_id=None, bound=None):
 
 
 @require_safe
-@role_required(Role.SUPERVISOR)
+@role_required(*DECIDERS)
 def review_list(request):
     return _render_queue(request)
 
 
 @require_POST
-@role_required(Role.SUPERVISOR)
+@role_required(*DECIDERS)
 def item_decide(request, pk: int, action: str):
     form_class, decide, done, details = DECISIONS[action]
     form = form_class(request.POST, prefix=f"{action}-{pk}")

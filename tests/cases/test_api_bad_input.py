@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.models import User
 from audit.models import AuditEvent
 from cases.actions import items as item_actions
 from cases.models import Item
@@ -94,14 +95,13 @@ def test_unknown_host_is_stored_without_platform_and_approving_it_is_409(api, an
     assert Item.objects.get(pk=item_id).status == "proposed"
 
 
-def test_approving_your_own_proposal_is_403(api, supervisor, case, platform_a):
-    s = api(supervisor)
-    item_id = s.post("/api/v1/items/", item_body(case), format="json").json()["id"]
-    # Supervisors may log items but not propose them; proposing goes through an analyst, so use the service
-    # to make the supervisor the proposer, as an analyst-turned-supervisor would be.
-
-    item_actions.item_propose(actor=supervisor, item_id=item_id)
-    res = s.post(f"/api/v1/items/{item_id}/approve/", {"instrument": "referral"}, format="json")
+def test_approving_your_own_proposal_is_403(api, analyst, case, platform_a):
+    item_id = api(analyst).post("/api/v1/items/", item_body(case), format="json").json()["id"]
+    item_actions.item_propose(actor=analyst, item_id=item_id)
+    # The analyst who proposed it is promoted to supervisor: four-eyes still forbids approving their own proposal.
+    User.objects.filter(pk=analyst.pk).update(role="supervisor")
+    analyst.refresh_from_db()
+    res = api(analyst).post(f"/api/v1/items/{item_id}/approve/", {"instrument": "referral"}, format="json")
     assert res.status_code == 403
     assert res.json()["detail"] == "Four-eyes rule: you cannot approve an item you proposed yourself."
     assert Referral.objects.count() == 0

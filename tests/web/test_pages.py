@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
@@ -296,10 +297,17 @@ def test_supervisor_returns_and_the_analyst_can_propose_again(browser, superviso
     assert "Add the channel handle" in page and f'action="/items/{proposed_item.pk}/propose/"' in page
 
 
-def test_supervisor_cannot_approve_own_proposal(browser, supervisor, analyst, case, platform_a):
+def promoted_to_supervisor(user):
+    """An analyst who proposed items, promoted since: four-eyes still binds them to their own proposals."""
+    User.objects.filter(pk=user.pk).update(role="supervisor")
+    user.refresh_from_db()
+    return user
+
+
+def test_supervisor_cannot_approve_own_proposal(browser, analyst, case, platform_a):
     item = log_item(analyst, case)
-    item_actions.item_propose(actor=supervisor, item_id=item.pk)  # the workflow lets a supervisor propose
-    client = browser(supervisor)
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    client = browser(promoted_to_supervisor(analyst))
     page = page_text(client.get("/review/"))
     assert "You proposed this item yourself" in page
     assert f'action="/items/{item.pk}/approve/"' not in page
@@ -310,9 +318,10 @@ def test_supervisor_cannot_approve_own_proposal(browser, supervisor, analyst, ca
     assert item.status == "proposed" and not Referral.objects.exists()
 
 
-def test_another_supervisor_can_approve_it(browser, supervisor, supervisor_2, analyst, case, platform_a):
+def test_another_supervisor_can_approve_it(browser, supervisor_2, analyst, case, platform_a):
     item = log_item(analyst, case)
-    item_actions.item_propose(actor=supervisor, item_id=item.pk)
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    promoted_to_supervisor(analyst)
     browser(supervisor_2).post(f"/items/{item.pk}/approve/", {f"approve-{item.pk}-instrument": "referral"})
     item.refresh_from_db()
     assert item.status == "approved"
