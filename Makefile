@@ -37,6 +37,7 @@ run: $(STAMP) $(ASSETS)
 # saying what to install).
 test: $(STAMP) $(ASSETS)
 	@scripts/ensure-chromium
+	$(BIN)/lint-imports --no-cache
 	DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	CELERY_BROKER_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \

@@ -47,8 +47,7 @@ def main() -> None:
     from accounts import services as account_services
     from cases.models import Case, Item
     from platforms import services as platform_services
-    from referral.models import Referral
-    from referral.outbox.models import Delivery
+    from referral.models import Delivery, Referral
 
     call_command("migrate", verbosity=0)
     port = free_port()

@@ -268,7 +268,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemStatusEnum": "cases.models.ItemStatus",
         "ReferralStatusEnum": "referral.models.ReferralStatus",
-        "DeliveryStatusEnum": "referral.outbox.models.DeliveryStatus",
+        "DeliveryStatusEnum": "referral.models.DeliveryStatus",
         "CaseStatusEnum": "cases.models.CaseStatus",
         "ImportStatusEnum": "intake.models.ImportStatus",
         "LiaisonStatusEnum": ["acknowledged", "declined", "needs_info", "removed", "restricted"],

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from audit import chain as audit
 from cases.models import Case
+from core.enqueue import send_task
 from core.errors import InvalidInput
 from core.roles import LOGGERS, require_role
-from core.tasks import send_task
 from intake.loading import _import_lines, _Run, _save_counts
 from intake.models import ImportJob, ImportStatus
 from intake.parsing import ImportFailed, ImportTooLarge, _Context, _Lines, max_bytes, max_rows

@@ -1,4 +1,4 @@
-"""Bulk intake pages and the item form's live URL preview (referral/views/intake.py)."""
+"""Bulk intake pages (referral/views/intake.py)."""
 
 from django.urls import path
 
@@ -10,5 +10,4 @@ urlpatterns = [
     path("imports/<uuid:pk>/progress/", intake.import_progress, name="import-progress"),
     path("imports/<uuid:pk>/start/", intake.import_start, name="import-start"),
     path("imports/<uuid:pk>/report.csv", intake.import_report, name="import-report"),
-    path("intake/preview/", intake.url_preview, name="intake-preview"),
 ]

@@ -7,17 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases import selectors as case_selectors
-from cases.models import Item
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from intake import actions as intake_actions
 from intake import parsing
 from intake.forms import CsvImportForm, PasteImportForm
 from intake.models import ImportJob, ImportStatus
-from platforms.content_urls import InvalidURL, canonicalize, resolve_platform, url_warnings, validate_url
-from referral.models import ReferralStatus
-
-PREVIEW_ITEMS = 5
 
 
 def _job(request, pk) -> ImportJob:
@@ -108,36 +103,3 @@ def import_report(request, pk):
         raise Http404("The report is written when the import finishes.")
     return FileResponse(job.report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-report.csv",
                         content_type="text/csv")
-
-
-@require_safe
-@role_required(*UNIT_STAFF)
-def url_preview(request):
-    """The item form's live preview: canonical URL, platform, warnings, and the items already logged with it."""
-    raw = request.GET.get("url", "")
-    context = {"raw": raw.strip()}
-    if raw.strip():
-        try:
-            url = validate_url(raw)
-            canonical = canonicalize(url)
-        except InvalidURL as exc:
-            context["error"] = str(exc)
-        except ValueError:
-            context["error"] = "The URL's host name is not valid."
-        else:
-            items = list(
-                Item.objects.filter(canonical_url=canonical, case__in=case_selectors.cases_for(request.user))
-                .select_related("case").prefetch_related("referrals__platform").order_by("id")[:PREVIEW_ITEMS]
-            )
-            for item in items:
-                item.removed = any(r.status == ReferralStatus.REMOVED for r in item.referrals.all())
-            case_id = request.GET.get("case", "")
-            context.update({
-                "canonical": canonical,
-                "platform": resolve_platform(url),
-                "warnings": url_warnings(url),
-                "items": items,
-                "removed": any(item.removed for item in items),
-                "case_id": int(case_id) if case_id.isdigit() else None,
-            })
-    return render(request, "referral/_url_preview.html", context)

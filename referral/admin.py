@@ -4,8 +4,7 @@ referral/outbox/actions.py)."""
 from django.contrib import admin
 
 from core.readonly_admin import ReadOnlyAdmin
-from referral.models import Referral
-from referral.outbox.models import Delivery
+from referral.models import Delivery, Referral
 
 
 @admin.register(Referral)

@@ -10,7 +10,7 @@ from django.db.models import Count, Window
 
 from alerts.models import Alert
 from core.roles import ALERT_HANDLERS, SUPERVISORS
-from referral.outbox.models import Delivery, DeliveryStatus
+from referral.models import Delivery, DeliveryStatus
 
 BANNER_SIZE = 3
 

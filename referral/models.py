@@ -1,7 +1,11 @@
-"""Referrals: one item referred to one platform under one legal instrument."""
+"""Referrals (one item referred to one platform under one legal instrument) and the outbox that carries them
+(Delivery: one message to one contact point; DeliveryAttempt: the record of each try)."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Instrument(models.TextChoices):
@@ -49,5 +53,81 @@ class Referral(models.Model):
         return f"Referral {self.pk} ({self.platform_id}, {self.status})"
 
 
-# The outbox's models live in referral/outbox/models.py; importing them here registers them with this app.
-from referral.outbox.models import Delivery, DeliveryAttempt, DeliveryStatus  # noqa: E402,F401
+# --- The outbox (its moves: referral/outbox/actions.py) ---------------------------------------------------
+
+# The task that claims and sends due deliveries (referral/tasks.py); actions nudge it by name after commit.
+DISPATCH_TASK = "referral.dispatch_due"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # due at next_attempt_at; claimed when lease_until is past
+    MANUAL = "manual", "Awaiting manual submission"  # a person submits it through the platform's web form
+    SENT = "sent", "Sent"
+    STOPPED = "stopped", "Stopped: needs a person"  # 4xx other than 408/429, or endpoint refused
+    FAILED = "failed", "Failed: retries exhausted"
+
+
+class Delivery(models.Model):
+    """The outbox row: one message to one contact point carrying one or more referrals.
+
+    Its id is the idempotency key (`webhook-id`) sent unchanged on every retry, with the same stored bytes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contact_point = models.ForeignKey(
+        "platforms.ContactPoint", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    referrals = models.ManyToManyField(Referral, related_name="deliveries")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    attempt_base = models.PositiveIntegerField(default=0)  # attempts made before the last re-drive
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    payload = models.BinaryField(null=True, blank=True)  # the exact bytes sent, rendered once
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The platform's ticket number (manual channel) or the message id the MTA accepted (email).
+    external_reference = models.CharField(max_length=300, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due_idx", condition=Q(status="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class DeliveryAttempt(models.Model):
+    """The sending record of one attempt: what was sent where, what came back, when."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_records")
+    number = models.PositiveIntegerField()
+    endpoint = models.CharField(max_length=2048)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    request_sha256 = models.CharField(max_length=64)
+    signature = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    response_sha256 = models.CharField(max_length=64, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16)  # sent | retry | stopped | failed
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="one_record_per_attempt")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} attempt {self.number}: {self.outcome}"
+

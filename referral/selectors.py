@@ -4,8 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from cases.selectors import _anonymous
 from core.roles import LIAISONS
-from referral.models import Referral
-from referral.outbox.models import Delivery, DeliveryAttempt
+from referral.models import Delivery, DeliveryAttempt, Referral
 
 
 def referrals_for(user) -> QuerySet[Referral]:

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from .views import deliveries, referrals, review
+from .views import deliveries, referrals, review, url_preview
 
 urlpatterns = [
+    path("intake/preview/", url_preview.url_preview, name="intake-preview"),
     path("review/", review.review_list, name="review-list"),
     path("items/<int:pk>/approve/", review.item_decide, {"action": "approve"}, name="item-approve"),
     path("items/<int:pk>/return/", review.item_decide, {"action": "return"}, name="item-return"),

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import selectors as case_selectors
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
+from cases.forms import AssessForm, AssignForm, DiscardForm, HoldForm, TriageChoices
 from cases.models import Item, ItemStatus
-from cases.views.triage_forms import AssessForm, AssignForm, DiscardForm, HoldForm, TriageChoices
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from core.roles import PROPOSERS

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST, require_safe
 from cases import selectors as case_selectors
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
+from cases.forms import BulkActionForm, QueueFilterForm, TriageChoices
 from cases.models import ItemKind, ItemStatus
-from cases.views.triage_forms import BulkActionForm, QueueFilterForm, TriageChoices
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from core.roles import PROPOSERS

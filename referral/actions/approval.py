@@ -14,14 +14,12 @@ from audit import chain as audit
 from cases.actions.items import _check_item_move, _item_decide, _lock_item
 from cases.models import Item
 from cases.models import ItemStatus as S
+from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, require_role
-from core.tasks import send_task_on_commit
 from platforms.models import ContactPoint
-from referral.models import Instrument, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
-from referral.outbox.models import Delivery, DeliveryStatus
-from referral.outbox.nudge import DISPATCH_TASK
 
 
 def _due_at(instrument: str, contact_points, now):

@@ -3,8 +3,7 @@
 from rest_framework import serializers
 
 from referral.actions.outcomes import LIAISON_STATUSES
-from referral.models import Instrument, Referral
-from referral.outbox.models import Delivery, DeliveryAttempt
+from referral.models import Delivery, DeliveryAttempt, Instrument, Referral
 
 
 class ApproveIn(serializers.Serializer):

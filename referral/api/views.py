@@ -20,9 +20,8 @@ from core.permissions import (
 from referral import selectors as referral_selectors
 from referral.actions import approval, outcomes
 from referral.api import serializers as referral_s
-from referral.models import Referral, ReferralStatus
+from referral.models import Delivery, DeliveryStatus, Referral, ReferralStatus
 from referral.outbox import actions as outbox_actions
-from referral.outbox.models import Delivery, DeliveryStatus
 
 
 @extend_schema(request=referral_s.ApproveIn, responses=case_s.ItemOut)

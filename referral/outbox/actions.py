@@ -9,15 +9,13 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from audit import chain as audit
+from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
-from core.tasks import send_task_on_commit
 from platforms.models import ContactPoint
 from referral.actions.outcomes import _check_referral_move
-from referral.models import Instrument, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
-from referral.outbox.models import Delivery, DeliveryAttempt, DeliveryStatus
-from referral.outbox.nudge import DISPATCH_TASK
 
 
 def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAttempt],

@@ -24,15 +24,13 @@ from django.db import connection, transaction
 from django.db.models import BinaryField, Case, F, Q, Value, When
 from django.utils import timezone
 
-from core.tasks import send_task
+from core.enqueue import send_task
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 from platforms.models import Channel, ContactPoint
-from referral.models import Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import email as email_channel
 from referral.outbox import formatters, pacing, webhook
-from referral.outbox.models import Delivery, DeliveryAttempt, DeliveryStatus
-from referral.outbox.nudge import DISPATCH_TASK
 from referral.outbox.result import GONE, SENT, STOP, SendResult
 
 log = logging.getLogger(__name__)

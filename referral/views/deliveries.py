@@ -17,9 +17,8 @@ from core.errors import DomainError
 from core.paging import PAGE_SIZE, Page
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from referral import selectors as referral_selectors
-from referral.models import Referral
+from referral.models import DeliveryStatus, Referral
 from referral.outbox import actions as outbox_actions
-from referral.outbox.models import DeliveryStatus
 
 DEAD = (DeliveryStatus.FAILED, DeliveryStatus.STOPPED)
 MANUAL_WORKERS = MANUAL_SUBMITTERS

@@ -13,8 +13,7 @@ from audit.chain import verify_chain
 from audit.models import AuditEvent
 from cases.actions import items as item_actions
 from referral.actions import approval
-from referral.models import Referral
-from referral.outbox.models import Delivery
+from referral.models import Delivery, Referral
 from tests.processes import start_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,9 +24,8 @@ from cases.actions import items as item_actions
 from cases.models import Item
 from platforms import services as platform_services
 from referral.actions import approval
-from referral.models import Referral
+from referral.models import Delivery, Referral
 from referral.outbox import webhook
-from referral.outbox.models import Delivery
 from tests.processes import Processes, database_url, free_port, wait_for
 from tests.receiver import Receiver
 

@@ -16,10 +16,9 @@ from platforms import services as platform_services
 from platforms.models import ContactPoint
 from referral.actions import approval
 from referral.context_processors import desk_status
-from referral.models import Referral
+from referral.models import Delivery, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher
-from referral.outbox.models import Delivery
 from tests.conftest import make_user
 from tests.pages import read_page
 from tests.receiver import Receiver

@@ -12,9 +12,8 @@ from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.models import Case, Item
 from referral.actions import approval, outcomes
-from referral.models import Referral
+from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import dispatcher
-from referral.outbox.models import Delivery, DeliveryAttempt
 from referral.outbox.webhook import generate_secret
 from tests.conftest import PASSWORD, make_platform, make_user
 from tests.pages import read_page

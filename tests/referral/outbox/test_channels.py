@@ -17,10 +17,9 @@ from devtools.smtp_sink import SmtpSink
 from platforms import services as platform_services
 from platforms.models import ContactPoint
 from referral.actions import approval
-from referral.models import Referral
+from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher, formatters, webhook
-from referral.outbox.models import Delivery, DeliveryAttempt
 from tests.receiver import Receiver
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="

@@ -12,9 +12,8 @@ from audit.models import AuditEvent
 from cases.actions import items as item_actions
 from platforms.models import ContactPoint
 from referral.actions import approval
-from referral.models import Referral
+from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import dispatcher, webhook
-from referral.outbox.models import Delivery, DeliveryAttempt
 from tests.conftest import make_platform
 from tests.receiver import Receiver
 
