@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 
 from audit.models import AuditEvent
 from cases.models import Case, Item
+from core.db import JSONArrayContains
 
 
 def _anonymous(user) -> bool:
@@ -70,7 +71,7 @@ def _queue_filtered(user, filters: dict) -> QuerySet[Item]:
     if filters.get("case"):
         qs = qs.filter(case_id=filters["case"])
     if filters.get("category"):
-        qs = qs.filter(categories__contains=[filters["category"]])
+        qs = qs.filter(JSONArrayContains("categories", filters["category"]))  # __contains=[…] is PostgreSQL's only
     if filters.get("group"):
         qs = qs.filter(group_id=filters["group"])
     if filters.get("kind"):
