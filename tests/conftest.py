@@ -1,5 +1,7 @@
 """Personas and platforms, built through the services, shared by every test."""
 
+import os
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -25,10 +27,32 @@ def pytest_configure(config):
         **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }).enable()
 
+# The suite runs on PostgreSQL. The tests marked `both_databases` (the lists: every filter, sort and page) run on
+# the embedded SQLite of `make run` too: `make test` runs them a second time with DATABASE_URL=sqlite:///… and
+# TEST_ON_SQLITE=1, and only them (the rest needs PostgreSQL: workers, COPY, row locks, real processes).
+BOTH_DATABASES = "both_databases"
+
+
+def _on_sqlite() -> bool:
+    return connection.vendor == "sqlite" and os.environ.get("TEST_ON_SQLITE") == "1"
+
+
 def pytest_sessionstart(session):
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" and not _on_sqlite():
         raise pytest.UsageError(
-            "The tests run on PostgreSQL: set DATABASE_URL (make test does; see README, 'Tests')."
+            "The tests run on PostgreSQL: set DATABASE_URL (make test does; see README, 'Tests'). "
+            f"Only the `{BOTH_DATABASES}` tests run on SQLite: TEST_ON_SQLITE=1 pytest -m {BOTH_DATABASES}."
+        )
+
+
+def pytest_collection_finish(session):
+    if not _on_sqlite():
+        return
+    others = [item.nodeid for item in session.items if item.get_closest_marker(BOTH_DATABASES) is None]
+    if others:
+        raise pytest.UsageError(
+            f"On SQLite only the `{BOTH_DATABASES}` tests run (add -m {BOTH_DATABASES}); {len(others)} others were "
+            f"selected, e.g. {others[0]}"
         )
 
 def pytest_sessionfinish(session, exitstatus):

@@ -2,10 +2,14 @@
 
 import re
 
+import pytest
+
 from audit.models import AuditEvent
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
 from cases.models import Case
+
+pytestmark = pytest.mark.both_databases  # the summary and both keyset lists, on SQLite too
 
 
 def text(res) -> str:

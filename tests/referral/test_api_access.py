@@ -52,6 +52,7 @@ def test_liaison_of_a_gets_404_on_platform_b_referral(liaison_a, approved_referr
     assert AuditEvent.objects.count() == before
 
 
+@pytest.mark.both_databases
 def test_liaison_list_shows_only_own_platform(liaison_a, liaison_b, approved_referral, approved_referral_b):
     res = api_for(liaison_a).get("/api/v1/referrals/")
     assert res.status_code == 200
@@ -114,6 +115,7 @@ def test_roles_are_checked_on_each_action(analyst, supervisor, admin_user, propo
     assert api_for(analyst).get("/api/v1/platforms/").status_code == 200
 
 
+@pytest.mark.both_databases
 def test_staff_see_every_platform(analyst, supervisor, approved_referral, approved_referral_b):
     for user in (analyst, supervisor):
         ids = {r["id"] for r in api_for(user).get("/api/v1/referrals/").json()["results"]}
@@ -147,6 +149,7 @@ def test_key_is_stored_hashed(liaison_a):
     assert key.split(".")[1] not in str(list(AuditEvent.objects.values_list("object_id", "after")))
 
 
+@pytest.mark.both_databases
 def test_list_is_cursor_paginated(analyst, supervisor, case, platform_a):
 
     for i in range(5):

@@ -27,6 +27,10 @@ WHSEC = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 FORM_URL = "https://formonly.example/report"
 PAGES = ["/deliveries/dead/", "/deliveries/manual/", "/alerts/"]
 
+# On SQLite too: the dispatcher here runs in the test's process against a local HTTP server, as the embedded
+# mode's worker does; no worker, broker or other process is involved.
+pytestmark = pytest.mark.both_databases
+
 
 def text_of(response) -> str:
     return response.content.decode()
