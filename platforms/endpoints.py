@@ -35,11 +35,17 @@ def check_http_endpoint(url: str, *, resolve: bool = True) -> None:
         raise EndpointNotAllowed("The endpoint URL has no host.")
     if parts.username or parts.password:
         raise EndpointNotAllowed("The endpoint URL must not contain credentials.")
+    try:  # what the resolver and the HTTP client do first; an empty label or one over 63 characters fails here
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        raise EndpointNotAllowed(
+            f"The endpoint host '{parts.hostname[:100]}' is not a valid host name."
+        ) from exc
     if settings.ALLOW_PRIVATE_ENDPOINTS or not resolve:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise EndpointNotAllowed(f"The endpoint host '{parts.hostname}' does not resolve.") from exc
     for info in infos:
         if _is_private(info[4][0]):
