@@ -1,6 +1,6 @@
 """The sandbox platform: a real HTTP server playing a hosting platform that receives our referral webhooks.
 
-It verifies each webhook (Standard Webhooks v1, via `referral.dispatch.webhook.verify`), answers at once, and a
+It verifies each webhook (Standard Webhooks v1, via `referral.outbox.webhook.verify`), answers at once, and a
 moment later calls the desk's API back as the platform's liaison: `acknowledged`, then `removed` (or `declined`
 for a deterministic share of referral ids). It is what `python manage.py sandbox_platform` runs, what the demo
 points its platforms at, and what the tests start in-process on an ephemeral port.

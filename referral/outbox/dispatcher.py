@@ -9,14 +9,11 @@ DELIVERY_PER_CONTACT_POINT_CONCURRENCY to any one contact point, results recorde
 at a time, in one transaction), new rows claimed as slots free. A slow platform holds a few threads, not all.
 """
 
-import email.utils
 import logging
-import random
 import time
 from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import httpx
 from django.conf import settings
@@ -27,26 +24,15 @@ from django.utils import timezone
 from core.enqueue import send_task
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 from platforms.models import Channel, ContactPoint
-from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import email as email_channel
 from referral.outbox import formatters, pacing, webhook
-from referral.outbox.result import GONE, SENT, STOP, SendResult
+from referral.outbox.jobs import Job
+from referral.outbox.recording import quietly, record_results
+from referral.outbox.result import STOP, SendResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Job:
-    delivery: Delivery
-    attempt: int
-    lease_until: object
-    body: bytes = b""
-    refused: str = ""
-
-    @property
-    def contact_point(self) -> ContactPoint:
-        return self.delivery.contact_point
 
 
 def _lease_seconds(longest_timeout: int) -> int:
@@ -130,89 +116,6 @@ def _send(client: httpx.Client, job: Job) -> SendResult:
     return SendResult(endpoint=cp.endpoint, verdict=STOP, error=f"channel '{cp.channel}' cannot be sent")
 
 
-def _retry_delay(attempt_number: int, retry_after: str | None) -> float | None:
-    """Seconds until the next attempt, or None when the schedule is exhausted. Jitter ±20 %."""
-    schedule = settings.DELIVERY_RETRY_SCHEDULE
-    if attempt_number > len(schedule):
-        return None
-    delay = schedule[attempt_number - 1] * random.uniform(0.8, 1.2)
-    asked = _retry_after_seconds(retry_after)
-    if asked is not None:
-        delay = max(delay, min(asked, MAX_RETRY_AFTER_SECONDS))
-    return delay
-
-
-MAX_RETRY_AFTER_SECONDS = 24 * 3600  # a platform cannot park a delivery for longer than a day
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or not understood."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - timezone.now()).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        return None
-    return max(seconds, 0.0)
-
-
-def _attempt_record(job: Job, result: SendResult, outcome: str) -> DeliveryAttempt:
-    error = result.error or ("" if result.ok else f"HTTP {result.status_code}: {result.response_excerpt[:300]}")
-    return DeliveryAttempt(
-        delivery_id=job.delivery.pk, number=job.attempt, endpoint=result.endpoint[:2048],
-        started_at=result.started_at, finished_at=timezone.now(), duration_ms=result.duration_ms,
-        request_sha256=result.request_sha256, signature=result.signature, response_status=result.status_code,
-        response_sha256=result.response_sha256, response_excerpt=result.response_excerpt[:500],
-        error=error[:2000], outcome=outcome,
-    )
-
-
-def record_results(done: list[tuple[Job, SendResult]]) -> Counter:
-    """Store the sending records and move the deliveries on. Successes are written together."""
-    counts: Counter = Counter()
-    sent = [(job, result) for job, result in done if result.verdict == SENT]
-    if sent:
-        outbox_actions.deliveries_mark_sent(
-            [(job.delivery.pk, job.attempt, result.external_reference) for job, result in sent],
-            attempt_records=[_attempt_record(job, result, "sent") for job, result in sent],
-        )
-        for cp in {job.contact_point.pk: job.contact_point for job, _ in sent}.values():
-            pacing.record_success(cp)
-        counts["sent"] += len(sent)
-    for job, result in done:
-        if result.verdict == SENT:
-            continue
-        final, disable, next_at, outcome = None, False, None, "retry"
-        if result.verdict == GONE:
-            final, disable, outcome = DeliveryStatus.STOPPED, True, "stopped"
-        elif result.verdict == STOP:
-            final, outcome = DeliveryStatus.STOPPED, "stopped"
-        else:
-            delay = _retry_delay(job.attempt - job.delivery.attempt_base, result.retry_after)
-            if delay is None:
-                final, outcome = DeliveryStatus.FAILED, "failed"
-            else:
-                next_at = timezone.now() + timedelta(seconds=delay)
-            if not job.refused:
-                pacing.record_failure(job.contact_point)
-        record = _attempt_record(job, result, outcome)
-        outbox_actions.delivery_record_failure(
-            delivery_id=job.delivery.pk, attempt_number=job.attempt, final_status=final, next_attempt_at=next_at,
-            status_code=result.status_code, error=record.error, disable_contact_point=disable, attempt_record=record,
-        )
-        counts[outcome] += 1
-    return counts
-
-
 def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Counter]:
     """Load claimed rows, render payloads, hand manual ones to people, refuse what must not be sent.
 
@@ -231,30 +134,58 @@ def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Cou
                          "previous_secret", "previous_secret_until", "endpoint", "timeout_seconds", "rate_per_minute"):
                 setattr(cp, name, getattr(fresh, name))
             delivery.contact_point = cp
-    payloads = _ensure_payloads(list(deliveries.values()))
+    try:
+        payloads = _ensure_payloads(list(deliveries.values()))
+    except Exception:  # one row spoils the batch: store them one by one, so that only that one is refused
+        log.exception("could not store the payloads of %d deliveries together", len(deliveries))
+        payloads = {}
+        for delivery in deliveries.values():
+            try:
+                payloads.update(_ensure_payloads([delivery]))
+            except Exception:
+                log.exception("could not store the payload of delivery %s", delivery.pk)
     jobs = []
     for delivery_id, attempt, lease_until in claimed:
-        delivery = deliveries[delivery_id]
+        delivery = deliveries.get(delivery_id)
+        if delivery is None:  # gone since the claim: nothing to send or record
+            continue
         job = Job(delivery=delivery, attempt=attempt, lease_until=lease_until)
-        cp = delivery.contact_point
-        if delivery_id not in payloads:  # stop this one, tell a person, keep going
-            job.refused = "Could not render the message (see the worker's log)."
+        try:
+            if _prepare_one(job, payloads):
+                jobs.append(job)
+            else:
+                counts["manual"] += 1
+        except Exception as exc:  # whatever one delivery raises stays with it: stopped, for a person
+            log.exception("could not prepare delivery %s", delivery_id)
+            job.refused = f"Could not prepare the message: {type(exc).__name__}: {exc}"[:1000]
             jobs.append(job)
-            continue
-        job.body = payloads[delivery_id]
-        if not cp.active:
-            job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
-        elif cp.channel == Channel.MANUAL:
-            outbox_actions.delivery_await_manual(delivery_id=delivery_id, attempt_number=attempt)
-            counts["manual"] += 1
-            continue
-        elif cp.channel == Channel.WEBHOOK:
-            try:
-                check_http_endpoint(cp.endpoint)
-            except EndpointNotAllowed as exc:
-                job.refused = f"Endpoint refused: {exc}"
-        jobs.append(job)
     return jobs, counts
+
+
+def _prepare_one(job: Job, payloads: dict) -> bool:
+    """Give `job` its body, or a reason it must not be sent (job.refused). False: handed to a person instead."""
+    delivery, cp = job.delivery, job.contact_point
+    if delivery.pk not in payloads:  # stop this one, tell a person, keep going
+        job.refused = "Could not render the message (see the worker's log)."
+        return True
+    job.body = payloads[delivery.pk]
+    if not cp.active:
+        job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
+    elif cp.channel == Channel.MANUAL:
+        outbox_actions.delivery_await_manual(delivery_id=delivery.pk, attempt_number=job.attempt)
+        return False
+    elif cp.channel == Channel.WEBHOOK:
+        try:
+            check_http_endpoint(cp.endpoint)
+        except EndpointNotAllowed as exc:
+            job.refused = f"Endpoint refused: {exc}"
+            return True
+        try:  # a secret saved past the service's checks (the admin, the database) cannot sign
+            for secret in _signing_secrets(cp):
+                webhook.secret_key_bytes(secret)
+        except webhook.InvalidSecret as exc:
+            job.refused = f"The contact point's signing secret cannot be used: {exc}"
+    return True
 
 
 def _paced(job: Job) -> str | None:
@@ -280,9 +211,12 @@ def _ask_for_help() -> None:
     send_task(DISPATCH_TASK)  # the broker down: this run carries on alone
 
 
-def _give_back(job: Job) -> None:
+PACING_ERROR_DELAY_SECONDS = 5
+
+
+def _give_back(job: Job, delay: float = 0) -> None:
     outbox_actions.delivery_release(delivery_id=job.delivery.pk, attempt_number=job.attempt,
-                                    next_attempt_at=timezone.now())
+                              next_attempt_at=timezone.now() + timedelta(seconds=delay))
 
 
 def _next_due_in() -> float | None:
@@ -364,7 +298,13 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     if timezone.now() + timedelta(seconds=job.contact_point.timeout_seconds + 2) > job.lease_until:
                         _give_back(job)  # our lease would run out mid-send
                         continue
-                    if held := _paced(job):
+                    try:
+                        held = _paced(job)
+                    except Exception:  # pacing state unreadable (cache, database): this one waits a while
+                        log.exception("could not pace delivery %s", job.delivery.pk)
+                        held = "error"
+                        quietly("give a delivery back", _give_back, job, PACING_ERROR_DELAY_SECONDS)
+                    if held:
                         totals[held] += 1
                         continue
                     inflight[pool.submit(_send, client, job)] = job
@@ -378,7 +318,13 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
             for future in done:
                 job = inflight.pop(future)
                 inflight_per_cp[job.contact_point.pk] -= 1
-                finished.append((job, future.result()))
+                try:
+                    result = future.result()
+                except Exception as exc:  # whatever one send raises stays with it: stopped, for a person
+                    log.error("sending delivery %s raised", job.delivery.pk, exc_info=exc)
+                    result = SendResult(endpoint=job.contact_point.endpoint, verdict=STOP,
+                                        error=f"The send raised {type(exc).__name__}: {exc}"[:1000])
+                finished.append((job, result))
             # Record several results in one transaction, but never keep one waiting long.
             if finished and (len(finished) >= concurrency // 2 or not inflight
                              or time.monotonic() - finished_since > 0.05):
@@ -399,3 +345,4 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     if result:
         log.info("dispatched %s", result)
     return result
+

@@ -6,13 +6,13 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from cases.views.triage_forms import QueueFilterForm, TriageChoices
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.actions import assessment as assessment_actions
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.models import Item, ItemStatus
-from cases.views.triage_forms import QueueFilterForm, TriageChoices
 from evidence import actions as evidence_actions
 from evidence.models import Evidence
 from referral.actions import approval

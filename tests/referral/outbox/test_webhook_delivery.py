@@ -13,7 +13,7 @@ from cases.actions import items as item_actions
 from platforms.models import ContactPoint
 from referral.actions import approval
 from referral.models import Delivery, DeliveryAttempt, Referral
-from referral.outbox import dispatcher, webhook
+from referral.outbox import dispatcher, recording, webhook
 from tests.conftest import make_platform
 from tests.receiver import Receiver
 
@@ -181,12 +181,12 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out(platfo
     ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
 ])
 def test_retry_after_is_parsed_safely(value, expected):
-    assert dispatcher._retry_after_seconds(value) == expected
+    assert recording.retry_after_seconds(value) == expected
 
 
 def test_retry_after_cannot_park_a_delivery_for_more_than_a_day():
-    assert dispatcher._retry_delay(1, "99999999") == dispatcher.MAX_RETRY_AFTER_SECONDS
-    assert 4 <= dispatcher._retry_delay(1, "garbage") <= 6
+    assert recording.retry_delay(1, "99999999") == recording.MAX_RETRY_AFTER_SECONDS
+    assert 4 <= recording.retry_delay(1, "garbage") <= 6
 
 
 def test_the_dispatcher_refuses_to_send_inside_a_transaction(platform, receiver, analyst, supervisor, case):
