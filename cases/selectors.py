@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, CharField, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from audit.models import AuditEvent
 from cases.models import Case, Item
 from core.db import JSONArrayContains
+from core.paging import NEWEST_FIRST, OLDEST_FIRST, Keyset
 
 
 def _anonymous(user) -> bool:
@@ -39,7 +40,8 @@ def items_for(user) -> QuerySet[Item]:
 TRIAGE_DEFAULT_STATUSES = ("logged", "returned")
 
 
-QUEUE_SORTS = {"priority": ("-priority", "-id"), "newest": ("-id",), "oldest": ("id",)}
+QUEUE_KEYSETS = {"priority": Keyset("-priority", "-id"), "newest": NEWEST_FIRST, "oldest": OLDEST_FIRST}
+QUEUE_SORTS = {sort: keyset.order for sort, keyset in QUEUE_KEYSETS.items()}
 
 
 QUEUE_PAGE_SIZE = 50
@@ -54,11 +56,7 @@ class QueuePage:
 
 def parse_queue_cursor(sort: str, raw: str | None) -> tuple | None:
     """'7.1234' → (7, 1234) for the priority sort, '1234' → (1234,) for the others; anything else → None."""
-    raw = (raw or "").strip()
-    parts = raw.split(".") if sort == "priority" else [raw]
-    if len(parts) != (2 if sort == "priority" else 1) or not all(p.isdigit() and len(p) < 19 for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
+    return QUEUE_KEYSETS.get(sort, QUEUE_KEYSETS["priority"]).decode(raw)
 
 
 def _queue_filtered(user, filters: dict) -> QuerySet[Item]:
@@ -108,20 +106,12 @@ def triage_queue(user, filters: dict, sort: str = "priority", after: str | None 
         return QueuePage(rows=[], next_cursor=None, sort=sort)
     order = QUEUE_SORTS[sort]
     qs = _queue_filtered(user, filters)
-    cursor = parse_queue_cursor(sort, after)
+    keyset = QUEUE_KEYSETS[sort]
+    cursor = keyset.decode(after)
     if cursor is not None:
-        if sort == "priority":
-            # A row comparison, so PostgreSQL starts the index scan at the cursor instead of filtering up to it.
-            table = connection.ops.quote_name(Item._meta.db_table)
-            row_before = RawSQL(f"({table}.priority, {table}.id) < (%s, %s)", cursor,  # noqa: S611 (table name)
-                                output_field=BooleanField())
-            qs = qs.filter(row_before)
-        elif sort == "newest":
-            qs = qs.filter(id__lt=cursor[0])
-        else:
-            qs = qs.filter(id__gt=cursor[0])
+        qs = keyset.after(qs, cursor)
     statuses = list(filters.get("statuses") or TRIAGE_DEFAULT_STATUSES)
-    columns = ("priority", "id") if sort == "priority" else ("id",)
+    columns = keyset.fields
     if len(statuses) == 1 or not connection.features.supports_slicing_ordering_in_compound:
         keys = list(qs.filter(status__in=statuses).order_by(*order).values_list(*columns)[: size + 1])
     else:
@@ -137,7 +127,7 @@ def triage_queue(user, filters: dict, sort: str = "priority", after: str | None 
         .annotate(has_evidence=Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
     }
     rows = [by_id[pk] for pk in ids if pk in by_id]
-    next_cursor = ".".join(str(v) for v in keys[-1]) if more and keys else None
+    next_cursor = keyset.encode(keys[-1]) if more and keys else None
     return QueuePage(rows=rows, next_cursor=next_cursor, sort=sort)
 
 
@@ -202,7 +192,7 @@ def case_timeline(case: Case, before: int | None = None, size: int = 50) -> Time
         Q(object_type="case", object_id=str(case.pk)) | Q(object_type="item", object_id__in=item_ids)
     ).order_by("-id")
     if before is not None:
-        qs = qs.filter(id__lt=before)
+        qs = NEWEST_FIRST.after(qs, (before,))
     events = list(qs[: size + 1])
     more = len(events) > size
     events = events[:size]

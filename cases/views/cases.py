@@ -14,7 +14,7 @@ from cases.actions import items as item_actions
 from cases.forms import CaseForm, ItemLogForm
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
-from core.paging import keyset_page
+from core.paging import NEWEST_FIRST, keyset_page
 from core.roles import LIAISONS, PROPOSERS, SUPERVISORS, has_role
 
 PROPOSABLE = ("logged", "returned")
@@ -125,8 +125,8 @@ def _assignees():
 
 
 def _cursor(request, name: str) -> int | None:
-    raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    cursor = NEWEST_FIRST.decode(request.GET.get(name, ""))
+    return cursor[0] if cursor else None
 
 
 def _without(request, name: str) -> str:

@@ -1,20 +1,18 @@
 """Deliveries that need a person: the dead letters a supervisor re-drives, and the web-form submissions
 (manual channel) an analyst makes by hand and closes with the platform's ticket number."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from core.access import UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
-from core.paging import PAGE_SIZE, Page
+from core.paging import Keyset, keyset_page
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from referral import selectors as referral_selectors
 from referral.models import DeliveryStatus, Referral
@@ -22,8 +20,6 @@ from referral.outbox import actions as outbox_actions
 
 DEAD = (DeliveryStatus.FAILED, DeliveryStatus.STOPPED)
 MANUAL_WORKERS = MANUAL_SUBMITTERS
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class ManualSubmittedForm(forms.Form):
@@ -34,48 +30,9 @@ class ManualSubmittedForm(forms.Form):
     )
 
 
-# --- Keyset pages over (created_at, id): delivery ids are random UUIDs, so they cannot order a list ----------
-
-
-def _encode_cursor(delivery) -> str:
-    return f"{(delivery.created_at - _EPOCH) // _MICROSECOND}-{delivery.pk.hex}"
-
-
-def _decode_cursor(raw: str):
-    """`<microseconds since 1970>-<uuid hex>` → (datetime, UUID); anything else → None (the first page)."""
-    micros, _, hex_id = raw.partition("-")
-    if not micros.isdigit() or len(micros) > 18:
-        return None
-    try:
-        return _EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=hex_id)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _created_keyset_page(request, queryset, *, newest_first: bool) -> Page:
-    """Like paging.keyset_page, ordered by creation time (then id): one query a page, no COUNT, no OFFSET."""
-    param = "before" if newest_first else "after"
-    cursor = _decode_cursor(request.GET.get(param, ""))
-    if newest_first:
-        queryset = queryset.order_by("-created_at", "-id")
-        if cursor is not None:
-            queryset = queryset.filter(Q(created_at__lt=cursor[0]) | Q(created_at=cursor[0], id__lt=cursor[1]))
-    else:
-        queryset = queryset.order_by("created_at", "id")
-        if cursor is not None:
-            queryset = queryset.filter(Q(created_at__gt=cursor[0]) | Q(created_at=cursor[0], id__gt=cursor[1]))
-    rows = list(queryset[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    page = Page(rows=rows, next_cursor=_encode_cursor(rows[-1]) if more else None, is_first=cursor is None)
-    first = request.GET.copy()
-    first.pop(param, None)
-    page.first_query = first.urlencode()
-    if page.next_cursor is not None:
-        query = request.GET.copy()
-        query[param] = page.next_cursor
-        page.next_query = query.urlencode()
-    return page
+# Delivery ids are random UUIDs, so they cannot order a list: pages run over (created_at, id).
+NEWEST_DELIVERY_FIRST = Keyset("-created_at", "-id", kinds=("datetime", "uuid"))
+OLDEST_DELIVERY_FIRST = Keyset("created_at", "id", kinds=("datetime", "uuid"))
 
 
 def _deliveries(user):
@@ -95,7 +52,7 @@ def _deliveries(user):
 @role_required(*UNIT_STAFF)
 def dead_letters(request):
     """Failed and stopped deliveries, newest first; supervisors re-drive them, analysts and admins only look."""
-    page = _created_keyset_page(request, _deliveries(request.user).filter(status__in=DEAD), newest_first=True)
+    page = keyset_page(request, _deliveries(request.user).filter(status__in=DEAD), keyset=NEWEST_DELIVERY_FIRST)
     context = {"page": page, "can_redrive": has_role(request.user, SUPERVISORS)}
     return render(request, "referral/dead_letters.html", context)
 
@@ -127,7 +84,7 @@ def _render_manual_tasks(request, bound_pk=None, bound_form=None):
         .defer(None)  # the prepared text is the point of this page ...
         .defer("contact_point__secret", "contact_point__previous_secret")  # ... the secrets never are
     )
-    page = _created_keyset_page(request, deliveries, newest_first=False)  # a queue: oldest task first
+    page = keyset_page(request, deliveries, keyset=OLDEST_DELIVERY_FIRST)  # a queue: oldest task first
     rows = []
     for delivery in page.rows:
         form = bound_form if delivery.pk == bound_pk else ManualSubmittedForm(prefix=str(delivery.pk))

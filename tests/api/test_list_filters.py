@@ -8,14 +8,13 @@ from itertools import product
 from urllib.parse import urlencode
 
 import pytest
-from referral.outbox.models import Delivery, DeliveryStatus
 
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.models import Case, Item, ItemStatus
 from platforms.models import Platform
 from referral.actions import approval
-from referral.models import Referral, ReferralStatus
+from referral.models import Delivery, DeliveryStatus, Referral, ReferralStatus
 from tests.conftest import api_for, make_platform
 
 pytestmark = pytest.mark.both_databases

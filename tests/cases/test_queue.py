@@ -6,12 +6,12 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from cases.views.triage_forms import QueueFilterForm, TriageChoices
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.actions import assessment as assessment_actions
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
+from cases.forms import QueueFilterForm, TriageChoices
 from cases.models import Item, ItemStatus
 from evidence import actions as evidence_actions
 from evidence.models import Evidence
