@@ -39,6 +39,18 @@ def _check_item_move(item: Item, target: str) -> None:
         )
 
 
+def check_categorised(item: Item, doing: str) -> None:
+    """A referral must say why the content is terrorist content (TCO Regulation Art 2(7)): an item is proposed
+    or approved only with at least one category. Raises InvalidInput with a `categories` field error."""
+    if not item.categories:
+        raise InvalidInput(
+            f"Item {item.pk} has no category; it cannot be {doing} until it says why it is terrorist content.",
+            field_errors={"categories": [
+                "Give at least one category: why this is terrorist content (TCO Regulation Art 2(7))."
+            ]},
+        )
+
+
 def _lock_item(item_id: int) -> Item:
     try:
         return Item.objects.select_for_update().get(pk=item_id)
@@ -118,11 +130,12 @@ def item_log(
 
 
 def item_propose(*, actor, item_id: int) -> Item:
-    """An analyst proposes a logged (or returned) item for referral."""
+    """An analyst proposes a logged (or returned) item for referral; it needs at least one category."""
     require_role(actor, PROPOSERS, "proposing items")
     with transaction.atomic():
         item = _lock_item(item_id)
         _check_item_move(item, S.PROPOSED)
+        check_categorised(item, "proposed")
         before = item.status
         item.status = S.PROPOSED
         item.proposed_by = actor

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import chain as audit
-from cases.actions.items import _check_item_move, _item_decide, _lock_item
+from cases.actions.items import _check_item_move, _item_decide, _lock_item, check_categorised
 from cases.models import Item
 from cases.models import ItemStatus as S
 from core.enqueue import send_task_on_commit
@@ -87,6 +87,7 @@ def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint], 
     _check_item_move(item, S.APPROVED)
     if item.proposed_by_id == actor.pk:
         raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
+    check_categorised(item, "approved")
     if item.platform_id is None:
         raise Conflict(
             f"No platform claims the host of {item.url}; register the platform's domain, "
@@ -135,7 +136,8 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
     In one transaction: item → approved, one queued Referral to the item's platform, its place in an outbox row
     (Delivery) per active contact point of that platform, and their audit events. The dispatcher is nudged
     after commit. Raises NotPermitted for one's own proposal, Conflict when no platform (or no active contact
-    point) can receive it, TransitionNotAllowed when the item is not proposed.
+    point) can receive it, TransitionNotAllowed when the item is not proposed, InvalidInput when it has no
+    category (TCO Art 2(7)).
     """
     require_role(actor, DECIDERS, "approving items")
     _check_instrument(instrument)
@@ -182,7 +184,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
             try:
                 _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []),
                                   taken_down=taken_down)
-            except (TransitionNotAllowed, NotPermitted, Conflict) as exc:
+            except (TransitionNotAllowed, NotPermitted, Conflict, InvalidInput) as exc:
                 result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
                 continue
             approvable.append(item)

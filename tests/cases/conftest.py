@@ -16,16 +16,20 @@ def groups(db):
 
 @pytest.fixture
 def log(analyst, case):
-    """log(url, **assessment) → an item logged by the analyst, assessed if severity etc. are given."""
+    """log(url, **assessment) → an item logged by the analyst, assessed if severity etc. are given.
+
+    Categorised ("incitement") unless told otherwise: an item without a category cannot be proposed (TCO Art 2(7)).
+    """
     counter = {"n": 0}
 
     def log_item(url=None, *, kind="post", in_case=None, categories=None, language="", **assessment):
         counter["n"] += 1
         url = url or f"https://tube.example/watch?v=t{counter['n']}"
+        categories = ["incitement"] if categories is None else categories
         item = item_actions.item_log(actor=analyst, case=in_case or case, url=url, kind=kind,
-                                 categories=categories or [], language=language)
+                                 categories=categories, language=language)
         if assessment:
-            item = assessment_actions.item_assess(actor=analyst, item_id=item.pk, categories=categories or [],
+            item = assessment_actions.item_assess(actor=analyst, item_id=item.pk, categories=categories,
                                         language=language, **assessment)
         return item
 

@@ -71,7 +71,8 @@ def test_referral_travels_from_approval_to_removed(stack, processes, analyst, su
 def test_sweep_delivers_when_the_nudge_is_lost(stack, processes, analyst, supervisor, case):
     """Redis loses the nudge (its queue is deleted before any worker runs): beat's sweep still delivers."""
 
-    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=lost", kind="post")
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=lost", kind="post",
+                                 categories=["incitement"])
     item_actions.item_propose(actor=analyst, item_id=item.pk)
     approval.item_approve(actor=supervisor, item_id=item.pk)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)

@@ -112,7 +112,8 @@ def test_no_referral_is_lost_or_sent_twice_under_faults(redis_server, tmp_path, 
         )
         item_ids = []
         for i in range(REFERRALS):
-            item = item_actions.item_log(actor=analyst, case=case, url=f"https://vid.example/v/{i}", kind="post")
+            item = item_actions.item_log(actor=analyst, case=case, url=f"https://vid.example/v/{i}", kind="post",
+                                         categories=["incitement"])
             item_ids.append(item_actions.item_propose(actor=analyst, item_id=item.pk).pk)
 
         env = {

@@ -153,7 +153,8 @@ def test_key_is_stored_hashed(liaison_a):
 def test_list_is_cursor_paginated(analyst, supervisor, case, platform_a):
 
     for i in range(5):
-        item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/v/{i}", kind="post")
+        item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/v/{i}", kind="post",
+                                     categories=["incitement"])
         item_actions.item_propose(actor=analyst, item_id=item.pk)
         approval.item_approve(actor=supervisor, item_id=item.pk)
     client = api_for(analyst)

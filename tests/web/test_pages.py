@@ -30,6 +30,7 @@ def page_text(response) -> str:
 
 
 def log_item(analyst, case, url="https://tube.example/watch?v=zzz", **extra):
+    extra.setdefault("categories", ["incitement"])  # proposing needs a category (TCO Art 2(7))
     return item_actions.item_log(actor=analyst, case=case, url=url, kind=extra.pop("kind", "post"), **extra)
 
 

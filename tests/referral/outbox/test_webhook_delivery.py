@@ -150,7 +150,8 @@ def test_private_endpoint_is_refused_when_not_allowed(platform, receiver, analys
 
 def test_approval_rolled_back_sends_nothing(platform, receiver, analyst, supervisor, case,
                                             django_capture_on_commit_callbacks):
-    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/x", kind="post")
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/x", kind="post",
+                                 categories=["incitement"])
     item_actions.item_propose(actor=analyst, item_id=item.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
