@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Instrument(models.TextChoices):
@@ -23,6 +24,22 @@ class ReferralStatus(models.TextChoices):
     NEEDS_INFO = "needs_info", "Needs information"
     FAILED = "failed", "Failed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# The one definition of "awaiting an outcome": no answer from the platform that settles the referral yet (a
+# platform asking for more information has not answered it). Past its due_at such a referral is overdue: the
+# Overdue badge (Referral.is_overdue) and the supervisors' alert (referrals_flag_overdue) both use it.
+AWAITING_OUTCOME = (ReferralStatus.QUEUED, ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED,
+                    ReferralStatus.NEEDS_INFO)
+
+
+class ReferralQuerySet(models.QuerySet):
+    def awaiting_outcome(self):
+        return self.filter(status__in=AWAITING_OUTCOME)
+
+    def overdue(self, now=None):
+        """Awaiting an outcome and past due_at (as of `now`, default the current time)."""
+        return self.awaiting_outcome().filter(due_at__lt=now or timezone.now())
 
 
 class Referral(models.Model):
@@ -46,11 +63,25 @@ class Referral(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
+    objects = ReferralQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["platform", "-id"]), models.Index(fields=["platform", "status", "-id"])]
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.platform_id}, {self.status})"
+
+    @property
+    def awaiting_outcome(self) -> bool:
+        return self.status in AWAITING_OUTCOME
+
+    def is_overdue_at(self, now) -> bool:
+        """The row-level form of ReferralQuerySet.overdue."""
+        return self.awaiting_outcome and self.due_at is not None and self.due_at < now
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_at(timezone.now())
 
 
 # --- The outbox (its moves: referral/outbox/actions.py) ---------------------------------------------------

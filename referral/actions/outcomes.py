@@ -100,16 +100,13 @@ def referral_record_status(
     return referral
 
 
-AWAITING_OUTCOME = (R.QUEUED, R.SENT, R.ACKNOWLEDGED, R.NEEDS_INFO)
-
-
 def referrals_flag_overdue(*, now=None, limit: int = 1000) -> int:
     """Alert supervisors, once per referral, when a referral passes its due time with no outcome: for a removal
     order that is the TCO hour. One Alert per platform and instrument per run, listing the referrals.
     Returns how many referrals were flagged."""
     now = now or timezone.now()
     with transaction.atomic():
-        qs = (Referral.objects.filter(status__in=AWAITING_OUTCOME, due_at__lt=now, overdue_alerted_at__isnull=True)
+        qs = (Referral.objects.overdue(now).filter(overdue_alerted_at__isnull=True)
               .select_related("platform").order_by("due_at"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))

@@ -1,16 +1,12 @@
 """Referrals: the unit sees all of them, a platform liaison only their own platform's (others are 404)."""
 
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from core.access import REFERRAL_READERS, role_required
 from core.paging import keyset_page
 from referral import selectors as referral_selectors
 from referral.forms import ReferralFilterForm
-
-# Referrals still waiting for the platform's answer; past due_at they are shown as overdue.
-AWAITING = ("queued", "sent", "acknowledged")
 
 
 @require_safe
@@ -21,7 +17,7 @@ def referral_list(request):
     if filters.is_valid() and filters.cleaned_data["status"]:
         referrals = referrals.filter(status=filters.cleaned_data["status"])
     page = keyset_page(request, referrals)
-    context = {"page": page, "filters": filters, "now": timezone.now(), "awaiting": AWAITING}
+    context = {"page": page, "filters": filters}
     return render(request, "referral/referral_list.html", context)
 
 
@@ -37,8 +33,6 @@ def referral_detail(request, pk: int):
     context = {
         "referral": referral,
         "deliveries": deliveries,
-        "now": timezone.now(),
-        "awaiting": AWAITING,
         "is_unit_staff": request.user.is_unit_staff,
     }
     return render(request, "referral/referral_detail.html", context)

@@ -28,3 +28,42 @@ def test_overdue_removal_order_alerts_supervisors_once(approved_referral, approv
 def test_not_yet_due_is_not_flagged(approved_referral):
     assert approved_referral.due_at > timezone.now()
     assert outcomes.referrals_flag_overdue() == 0
+
+
+def overdue_badges(client, path) -> int:
+    return client.get(path).content.decode().count('class="overdue">Overdue<')
+
+
+def test_one_definition_of_awaiting_an_outcome_for_the_badge_and_the_alert(approved_referral, liaison_a, api,
+                                                                          browser, supervisor):
+    """A platform asking for more information has not answered: past due, the referral shows the Overdue badge
+    on the list and its page, and the sweep alerts on it; once it is answered, neither."""
+    res = api(liaison_a).post(f"/api/v1/referrals/{approved_referral.pk}/status/", {"status": "needs_info"},
+                              format="json")
+    assert res.status_code == 200 and res.json()["status"] == "needs_info"
+    client = browser(supervisor)
+    assert overdue_badges(client, "/referrals/") == 0  # not yet due
+    Referral.objects.filter(pk=approved_referral.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    referral = Referral.objects.get(pk=approved_referral.pk)
+    assert overdue_badges(client, "/referrals/") == 1
+    assert overdue_badges(client, f"/referrals/{referral.pk}/") == 1
+    assert overdue_badges(browser(liaison_a), "/referrals/") == 1  # the platform sees it too
+    assert outcomes.referrals_flag_overdue() == 1
+    assert str(referral.pk) in Alert.objects.get(kind="referral_overdue").message
+    assert referral.is_overdue and list(Referral.objects.overdue()) == [referral]
+    api(liaison_a).post(f"/api/v1/referrals/{referral.pk}/status/", {"status": "removed"}, format="json")
+    assert not Referral.objects.get(pk=referral.pk).is_overdue and not Referral.objects.overdue().exists()
+    assert overdue_badges(client, "/referrals/") == 0
+    assert overdue_badges(client, f"/referrals/{referral.pk}/") == 0
+
+
+def test_each_status_is_overdue_on_the_page_exactly_when_the_sweep_flags_it(approved_referral, browser, supervisor):
+    past = timezone.now() - timedelta(minutes=1)
+    client = browser(supervisor)
+    for status in Referral._meta.get_field("status").choices:
+        status = status[0]
+        Referral.objects.filter(pk=approved_referral.pk).update(status=status, due_at=past, overdue_alerted_at=None)
+        flagged = outcomes.referrals_flag_overdue() == 1
+        assert (overdue_badges(client, f"/referrals/{approved_referral.pk}/") == 1) == flagged, status
+        assert flagged == (status in {"queued", "sent", "acknowledged", "needs_info"}), status
+        assert Referral.objects.get(pk=approved_referral.pk).is_overdue == flagged, status
