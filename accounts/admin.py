@@ -1,21 +1,50 @@
-"""Admin: users with their role and platform, and API keys (created here, shown once, stored hashed)."""
+"""Admin: users with their role and platform, permission groups, and API keys (created here, shown once, stored
+hashed). Every change is audited (core/audited_admin.py): role, platform, flags, groups, a password change (never
+the hash), a key's creation and revocation (named by its prefix, never its hash)."""
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from accounts.models import User, UserAPIKey
+from audit import chain as audit
+from core.audited_admin import CHANGED, AuditedAdmin
 
 
 @admin.register(User)
-class DeskUserAdmin(UserAdmin):
+class DeskUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ["username", "role", "platform", "is_active", "last_login"]
     list_filter = ["role", "platform", "is_active"]
     fieldsets = UserAdmin.fieldsets + (("Desk", {"fields": ("role", "platform", "reveal_previews")}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("Desk", {"fields": ("role", "platform")}),)
+    audit_ignore_fields = ("last_login",)  # moves at every sign-in, not an admin change
+
+    def user_change_password(self, request, id, form_url=""):
+        """The password form saves outside save_model: audited here, in one transaction with the change."""
+        with transaction.atomic():
+            before = User.objects.filter(pk=id).values_list("password", flat=True).first() if str(id).isdigit() \
+                else None
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=id).first() if before is not None else None
+            if user is not None and user.password != before:
+                audit.record(actor=request.user, verb="admin.user.password_changed", obj=user,
+                             after={"password": CHANGED, "usable": user.has_usable_password()})
+        return response
 
 
 @admin.register(UserAPIKey)
-class UserAPIKeyAdmin(APIKeyModelAdmin):
+class UserAPIKeyAdmin(AuditedAdmin, APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "user"]
     search_fields = [*APIKeyModelAdmin.search_fields, "user__username"]
+    audit_object_id = "prefix"  # the primary key embeds the hash: a key is named by its prefix (as the services do)
+    audit_ignore_fields = ("id", "hashed_key")
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    audit_name = "auth_group"  # cases.Group (the managed list of organisations) is "group"

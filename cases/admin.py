@@ -1,14 +1,15 @@
-"""Admin: the managed list of groups is edited here; cases and items are read-only (their statuses change
-only through cases/actions/, from the pages and the API)."""
+"""Admin: the managed list of groups is edited here (audited, core/audited_admin.py); cases and items are
+read-only (their statuses change only through cases/actions/, from the pages and the API)."""
 
 from django.contrib import admin
 
 from cases.models import Case, Group, Item
+from core.audited_admin import AuditedAdmin
 from core.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "active"]
     search_fields = ["name", "aliases"]
 
