@@ -10,7 +10,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from accounts.models import User, UserAPIKey
 from audit import chain as audit
-from core.audited_admin import CHANGED, AuditedAdmin
+from audit.audited_admin import CHANGED, AuditedAdmin
 
 
 @admin.register(User)

@@ -3,8 +3,8 @@ read-only (their statuses change only through cases/actions/, from the pages and
 
 from django.contrib import admin
 
+from audit.audited_admin import AuditedAdmin
 from cases.models import Case, Group, Item
-from core.audited_admin import AuditedAdmin
 from core.readonly_admin import ReadOnlyAdmin
 
 

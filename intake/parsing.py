@@ -10,7 +10,14 @@ from django.conf import settings
 from cases.models import Category, Group, ItemKind
 from core.errors import DomainError
 from platforms import canonical as platform_canonical
-from platforms.content_urls import MAX_URL_LENGTH, InvalidURL, candidate_domains, canonicalize, validate_url
+from platforms.content_urls import (
+    MAX_URL_LENGTH,
+    InvalidURL,
+    canonicalize,
+    first_claim,
+    host_candidates,
+    validate_url,
+)
 from platforms.models import PlatformDomain
 
 COLUMNS = ("url", "kind", "categories", "language", "notes", "group")
@@ -107,20 +114,13 @@ class _Context:
         return cls(domains=domains, groups=groups)
 
     def platform_of(self, hostname: str) -> int | None:
-        """platforms.urls.resolve_platform's rule (longest registered suffix of the host as written, without
-        www./m./mobile., folded to the platform's canonical host), with the domains in memory."""
+        """The platform resolve_platform would find (platforms.content_urls.host_candidates' rule), with the
+        domains in memory."""
         try:
             return self.hosts[hostname]
         except KeyError:
             pass
-        host = platform_canonical.host_to_ascii(hostname)
-        hosts = dict.fromkeys([host, platform_canonical.strip_host_prefixes(host),
-                               platform_canonical.fold_host(host)])
-        found = None
-        for candidate in dict.fromkeys(c for h in hosts for c in candidate_domains(h)):
-            if candidate in self.domains:
-                found = self.domains[candidate]
-                break
+        found = first_claim(host_candidates(platform_canonical.host_to_ascii(hostname)), self.domains)
         if len(self.hosts) > 100_000:
             self.hosts.clear()
         self.hosts[hostname] = found

@@ -8,7 +8,7 @@ webhook, no secret for the other channels, the channel's format. A domain is nor
 from django import forms
 from django.contrib import admin
 
-from core.audited_admin import AuditedAdmin, AuditedInline
+from audit.audited_admin import AuditedAdmin, AuditedInline
 from platforms.content_urls import InvalidURL, normalise_domain
 from platforms.models import Channel, ContactPoint, Platform, PlatformDomain
 from platforms.services import _check_contact_point

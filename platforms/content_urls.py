@@ -116,28 +116,34 @@ def candidate_domains(host: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
+def host_candidates(host: str) -> list[str]:
+    """The registered domains that could claim an (ASCII) host, in the order they win: the host as written, then
+    without www./m./mobile., then folded to the platform's canonical host (so a platform registered as x.com claims
+    twitter.com URLs); within each, the longest suffix first. The one rule of platform resolution: a single URL
+    (resolve_platform) and a bulk import (intake's in-memory domain table) both match with it."""
+    hosts = dict.fromkeys([host, canonical.strip_host_prefixes(host), canonical.fold_host(host)])
+    return list(dict.fromkeys(c for h in hosts for c in candidate_domains(h)))
+
+
+def first_claim(candidates: list[str], claims):
+    """The value `claims` (a mapping of registered domain → platform) holds for the first candidate it knows."""
+    for candidate in candidates:
+        if candidate in claims:
+            return claims[candidate]
+    return None
+
+
 def resolve_platform(url: str):
-    """The active platform whose registered domains claim the URL's host (longest match), or None.
+    """The active platform whose registered domains claim the URL's host (host_candidates' order), or None.
 
     Alias hosts resolve too: a platform registered as `x.com` claims `twitter.com` and `mobile.twitter.com`.
     """
     from platforms.models import PlatformDomain
 
-    host = host_of(url)
-    # The host as written, then without www./m./mobile., then folded to the platform's canonical host (so a
-    # platform registered as x.com claims twitter.com URLs); within each, the longest registered suffix wins.
-    hosts = dict.fromkeys([host, canonical.strip_host_prefixes(host), canonical.fold_host(host)])
-    candidates = list(dict.fromkeys(c for h in hosts for c in candidate_domains(h)))
-    matches = {
-        d.domain: d.platform
-        for d in PlatformDomain.objects.select_related("platform").filter(
-            domain__in=candidates, platform__active=True
-        )
-    }
-    for candidate in candidates:
-        if candidate in matches:
-            return matches[candidate]
-    return None
+    candidates = host_candidates(host_of(url))
+    claims = {d.domain: d.platform for d in PlatformDomain.objects.select_related("platform").filter(
+        domain__in=candidates, platform__active=True)}
+    return first_claim(candidates, claims)
 
 
 def normalise_domain(raw: str) -> str:

@@ -146,7 +146,7 @@ def test_deleting_a_platform_records_it_and_what_went_with_it(admin_client, admi
 
 
 def test_the_change_and_its_event_are_one_transaction(admin_client, platform_a, events, monkeypatch):
-    from core import audited_admin
+    from audit import audited_admin
 
     def fail(entries):
         raise RuntimeError("the audit trail is unavailable")
