@@ -39,6 +39,7 @@ $(ASSETS): package.json package-lock.json
 assets: $(ASSETS)
 
 run: $(STAMP) $(ASSETS)
+	DEBUG=1 $(BIN)/python manage.py prepare_var
 	ALLOW_PRIVATE_ENDPOINTS=$${ALLOW_PRIVATE_ENDPOINTS:-1} DEBUG=$${DEBUG:-1} $(BIN)/python manage.py run_demo
 
 # Before any test: the browser tests' Chromium (installed with apt when missing and root; otherwise one line

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -20,42 +21,62 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """1/true/yes/on or 0/false/no/off (any case); unset or empty is the default; anything else is refused, so that
+    a typo (DEBUG=flase) cannot silently mean the opposite of what was meant."""
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a yes/no value: "
+                               "use 1/0, true/false, yes/no or on/off.")
+
+
+def _env_number(name: str, default, kind):
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError as exc:
+        what = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from exc
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return _env_number(name, default, int)
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    return _env_number(name, default, float)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY_FILE = VAR_DIR / "secret_key"  # written by `manage.py prepare_var` (make run does it), never committed
+
+
 def _secret_key() -> str:
-    """SECRET_KEY from the environment; otherwise one generated once and kept under var/ (never committed)."""
+    """SECRET_KEY from the environment, else the one `prepare_var` keeps under var/. Importing settings writes
+    nothing: without either, a DEBUG process gets a key of its own for its lifetime, and production is refused."""
     if value := os.environ.get("SECRET_KEY"):
         return value
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    if SECRET_KEY_FILE.exists():
+        return SECRET_KEY_FILE.read_text().strip()
+    if DEBUG:
+        return secrets.token_urlsafe(50)
+    raise ImproperlyConfigured("SECRET_KEY is not set: set it in the environment, or run `python manage.py "
+                               "prepare_var` once to keep a generated one under VAR_DIR.")
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
@@ -78,6 +99,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # The desk's apps, lowest layer first (docs/architecture.md; the layers are checked by lint-imports).
+    "core",
     "audit",
     "platforms",
     "accounts",
@@ -125,7 +147,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------------
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The embedded default is a file under VAR_DIR (`manage.py prepare_var` makes the folder; make run does it).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -215,8 +237,7 @@ _static_backend = (
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 # static_build/ holds the front-end packages `make assets` copies out of node_modules (never committed).
-STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "static_build"]
-(BASE_DIR / "static_build").mkdir(exist_ok=True)
+STATICFILES_DIRS = [path for path in (BASE_DIR / "static", BASE_DIR / "static_build") if path.is_dir()]
 
 # --- Files: evidence and imports -------------------------------------------------------------------------
 # Stored through Django's storage API: local files under var/media by default; S3-compatible object storage
@@ -292,10 +313,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "referrals@iru.invalid")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for sub in ("queue", "processed"):
-        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
-    (_broker_dir / "control").mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # its folders are made by `manage.py prepare_var`
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

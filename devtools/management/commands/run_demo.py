@@ -1,4 +1,5 @@
-"""`make run`: migrate, load the demo once, then run web, worker, beat, the sandbox platform and the SMTP sink.
+"""`make run`: prepare var/, migrate, load the demo once, then run web, worker, beat, the sandbox platform and the
+SMTP sink.
 
 The output is each process's start, the URLs and the logins, then warnings and errors only (LOG_LEVEL=INFO
 shows the processes' ordinary logs again, ACCESS_LOG_LEVEL=INFO the web's line per request).
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         for name, value in (("--port", port), ("--sandbox-port", sandbox_port), ("--smtp-port", smtp_port)):
             if not 1 <= value <= 65535:
                 raise CommandError(f"{name} must be between 1 and 65535, not {value}.")
+        call_command("prepare_var", verbosity=0)  # VAR_DIR, the secret key, the embedded broker's folders
         call_command("migrate", verbosity=0, interactive=False)
         call_command("demo_data", sandbox_url=f"http://127.0.0.1:{sandbox_port}")
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
