@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit import chain as audit
 from cases.models import Case
 from core.enqueue import send_task
-from core.errors import InvalidInput
+from core.errors import InvalidInput, TransitionNotAllowed
 from core.roles import LOGGERS, require_role
 from intake.loading import _import_lines, _Run, _save_counts
 from intake.models import ImportJob, ImportStatus
@@ -120,11 +120,26 @@ def queue_import(job_id) -> bool:
     return send_task(IMPORT_TASK, args=[str(job_id)])
 
 
+# An import's moves. Only this module assigns ImportJob.status, each move a conditional UPDATE on the status it
+# leaves (so two workers given the same job cannot both run it).
+IMPORT_ALLOWED: dict[str, set[str]] = {
+    ImportStatus.PENDING: {ImportStatus.RUNNING},
+    ImportStatus.RUNNING: {ImportStatus.DONE, ImportStatus.FAILED},
+    ImportStatus.DONE: set(),
+    ImportStatus.FAILED: set(),
+}
+
+
+def _move(job_id, source: str, target: str, **fields) -> bool:
+    if target not in IMPORT_ALLOWED[source]:
+        raise TransitionNotAllowed(f"An import that is '{source}' cannot become '{target}'.")
+    return bool(ImportJob.objects.filter(pk=job_id, status=source).update(status=target, **fields))
+
+
 def _claim(job_id) -> ImportJob | None:
     now = timezone.now()
     with transaction.atomic():
-        claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
-            status=ImportStatus.RUNNING, started_at=now)
+        claimed = _move(job_id, ImportStatus.PENDING, ImportStatus.RUNNING, started_at=now)
         if not claimed:
             return None
         job = ImportJob.objects.select_related("case", "created_by").get(pk=job_id)
@@ -141,8 +156,9 @@ def _finish(run: _Run, report_text, *, status: str, failure: str = "") -> None:
     name = f"{job.id}-report.csv"
     job.report.save(name, File(report_file, name=name), save=False)
     with transaction.atomic():
-        _save_counts(run, status=status, failure=failure, finished_at=timezone.now(), report=job.report.name,
+        _save_counts(run, failure=failure, finished_at=timezone.now(), report=job.report.name,
                      errors=run.errors, **({"total": run.processed} if status == ImportStatus.DONE else {}))
+        _move(job.pk, ImportStatus.RUNNING, status)
         audit.record(actor=job.created_by, verb="import.finished", obj=job, before={"status": "running"},
                      after={"status": status, "processed": run.processed, "accepted": run.accepted,
                             "duplicates": run.duplicates, "rejected": run.rejected, "failure": failure[:500]})

@@ -11,7 +11,7 @@ from django.db import transaction
 from audit import chain as audit
 from cases.models import Case, CaseStatus, Category, Item, ItemKind, ItemStatus
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
-from core.roles import LOGGERS, PROPOSERS, TRIAGERS, require_role
+from core.roles import DECIDERS, LOGGERS, PROPOSERS, TRIAGERS, require_role
 from platforms.content_urls import MAX_URL_LENGTH, InvalidURL, canonicalize, resolve_platform, validate_url
 from platforms.models import Platform
 
@@ -127,6 +127,18 @@ def item_log(
             after={"status": item.status, "url": url, "case": case.pk, "duplicate_of": original and original.pk},
         )
     return item
+
+
+def items_approve_locked(items: list[Item], *, actor, now) -> None:
+    """Review's move of items the caller has locked and checked (referral/actions/approval.py: four-eyes, platform,
+    contact points): proposed → approved, checked against ITEM_ALLOWED, in one UPDATE. The caller writes the audit
+    (with the referrals it creates)."""
+    require_role(actor, DECIDERS, "approving items")
+    for item in items:
+        _check_item_move(item, S.APPROVED)
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(status=S.APPROVED, decided_by=actor, updated_at=now)
+    for item in items:
+        item.status, item.decided_by, item.updated_at = S.APPROVED, actor, now
 
 
 def item_propose(*, actor, item_id: int) -> Item:

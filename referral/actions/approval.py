@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import chain as audit
+from cases.actions import items as item_actions
 from cases.actions.items import _check_item_move, _item_decide, _lock_item, check_categorised
 from cases.models import Item
 from cases.models import ItemStatus as S
@@ -114,9 +115,7 @@ def _approval_entries(item: Item, referral: Referral, *, actor, instrument: str)
 def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[ContactPoint], now) -> tuple:
     """Checks and writes for one locked item; returns (referral, audit entries). Raises DomainError."""
     _check_approvable(item, actor=actor, contact_points=contact_points)
-    item.status = S.APPROVED
-    item.decided_by = actor
-    item.save(update_fields=["status", "decided_by", "updated_at"])
+    item_actions.items_approve_locked([item], actor=actor, now=now)
     referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                        due_at=_due_at(instrument, contact_points, now), approved_by=actor)
     return referral, _approval_entries(item, referral, actor=actor, instrument=instrument)
@@ -189,8 +188,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
                 continue
             approvable.append(item)
         # Written in bulk: an action day approves tens of thousands at once.
-        Item.objects.filter(pk__in=[i.pk for i in approvable]).update(status=S.APPROVED, decided_by=actor,
-                                                                      updated_at=now)
+        item_actions.items_approve_locked(approvable, actor=actor, now=now)
         referrals = Referral.objects.bulk_create(
             [Referral(item=i, platform_id=i.platform_id, instrument=instrument, approved_by=actor,
                       due_at=_due_at(instrument, cps_by_platform[i.platform_id], now)) for i in approvable],
@@ -198,7 +196,6 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
         )
         entries, per_cp = [], {}
         for item, referral in zip(approvable, referrals, strict=True):
-            item.status = S.APPROVED
             entries += _approval_entries(item, referral, actor=actor, instrument=instrument)
             result["approved"].append(item.pk)
             result["referrals"].append(referral.pk)

@@ -42,6 +42,22 @@ def _check_referral_move(referral: Referral, target: str) -> None:
         )
 
 
+def referral_move_locked(referral: Referral, target: str) -> None:
+    """For the outbox: the move a delivery causes to a referral the caller has locked (failed when its last
+    delivery dies, queued again on a re-drive), checked against REFERRAL_ALLOWED. The caller writes the audit."""
+    _check_referral_move(referral, target)
+    referral.status = target
+    referral.save(update_fields=["status", "updated_at"])
+
+
+def referrals_move_locked(referral_ids: list[int], source: str, target: str, *, now) -> None:
+    """For the outbox: many locked referrals from `source` to `target` in one UPDATE (queued → sent when their
+    delivery is accepted). Rows no longer in `source` are left as they are. The caller writes the audit."""
+    if target not in REFERRAL_ALLOWED[source]:
+        raise TransitionNotAllowed(f"A referral that is '{source}' cannot become '{target}'.")
+    Referral.objects.filter(pk__in=referral_ids, status=source).update(status=target, updated_at=now)
+
+
 def referral_record_status(
     *,
     actor,

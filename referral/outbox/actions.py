@@ -13,9 +13,25 @@ from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from platforms.models import ContactPoint
-from referral.actions.outcomes import _check_referral_move
+from referral.actions import outcomes as referral_actions
 from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
+
+D = DeliveryStatus
+# A delivery's moves. Only this module assigns Delivery.status; each move is also a conditional write on the status
+# it leaves, so a claim that lost its lease cannot record over the claim that overtook it.
+DELIVERY_ALLOWED: dict[str, set[str]] = {
+    D.PENDING: {D.SENT, D.MANUAL, D.STOPPED, D.FAILED},  # sent; a manual task; refused or a 4xx; retries exhausted
+    D.MANUAL: {D.SENT},  # a person submitted it through the platform's form
+    D.STOPPED: {D.PENDING},  # re-driven by a supervisor
+    D.FAILED: {D.PENDING},
+    D.SENT: set(),
+}
+
+
+def _check_delivery_move(source: str, target: str) -> None:
+    if target not in DELIVERY_ALLOWED[source]:
+        raise TransitionNotAllowed(f"A delivery that is '{source}' cannot become '{target}'.")
 
 
 def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAttempt],
@@ -26,6 +42,7 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
     (another claim overtook this attempt after our lease ran out) is left to that claim. Returns the ids
     marked sent.
     """
+    _check_delivery_move(from_status, D.SENT)
     if not sent:
         return []
     expected = {delivery_id: (number, ref) for delivery_id, number, ref in sent}
@@ -56,7 +73,7 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
             due_at=now + timedelta(hours=1))
         Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now)
         to_sent = [pk for pk, status, _, _ in referrals if status == R.QUEUED]
-        Referral.objects.filter(pk__in=to_sent).update(status=R.SENT, updated_at=now)
+        referral_actions.referrals_move_locked(to_sent, R.QUEUED, R.SENT, now=now)
         by_delivery: dict = {}
         for delivery_id, referral_id in links:
             by_delivery.setdefault(delivery_id, []).append(referral_id)
@@ -82,8 +99,7 @@ def _fail_orphaned_referrals(delivery_id, entries: list) -> None:
     alive = [DeliveryStatus.PENDING, DeliveryStatus.MANUAL, DeliveryStatus.SENT]
     for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery_id, status=R.QUEUED):
         if not referral.deliveries.filter(status__in=alive).exists():
-            referral.status = R.FAILED
-            referral.save(update_fields=["status", "updated_at"])
+            referral_actions.referral_move_locked(referral, R.FAILED)
             entries.append({"actor": None, "verb": "referral.failed", "object_type": "referral",
                             "object_id": referral.pk, "before": {"status": R.QUEUED}, "after": {"status": R.FAILED}})
 
@@ -113,6 +129,7 @@ def delivery_record_failure(
             delivery.next_attempt_at = next_attempt_at
             delivery.save(update_fields=fields + ["next_attempt_at"])
             return True
+        _check_delivery_move(delivery.status, final_status)
         delivery.status = final_status
         delivery.save(update_fields=fields + ["status"])
         cp = delivery.contact_point
@@ -139,6 +156,7 @@ def delivery_record_failure(
 
 def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
     """A manual contact point's delivery becomes a task for an analyst (the prepared text is its payload)."""
+    _check_delivery_move(D.PENDING, D.MANUAL)
     with transaction.atomic():
         updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
                                           attempts=attempt_number).update(status=DeliveryStatus.MANUAL,
@@ -200,6 +218,7 @@ def delivery_redrive(*, actor, delivery_id) -> Delivery:
             raise Conflict("The contact point is disabled; fix and re-enable it before re-driving its deliveries.")
         before = delivery.status
         now = timezone.now()
+        _check_delivery_move(delivery.status, D.PENDING)
         delivery.status = DeliveryStatus.PENDING
         delivery.attempt_base = delivery.attempts
         delivery.next_attempt_at = now
@@ -208,9 +227,7 @@ def delivery_redrive(*, actor, delivery_id) -> Delivery:
         entries = [{"actor": actor, "verb": "delivery.redriven", "object_type": "delivery", "object_id": delivery.pk,
                     "before": {"status": before}, "after": {"status": DeliveryStatus.PENDING}}]
         for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery.pk, status=R.FAILED):
-            _check_referral_move(referral, R.QUEUED)
-            referral.status = R.QUEUED
-            referral.save(update_fields=["status", "updated_at"])
+            referral_actions.referral_move_locked(referral, R.QUEUED)
             entries.append({"actor": actor, "verb": "referral.requeued", "object_type": "referral",
                             "object_id": referral.pk, "before": {"status": R.FAILED}, "after": {"status": R.QUEUED}})
         Alert.objects.filter(delivery_id=delivery.pk, resolved_at__isnull=True).update(resolved_at=now,

@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts import services as account_services
 from alerts import actions as alert_actions
@@ -73,6 +74,8 @@ ACTIONS = {
                                                                           categories=["threat"], severity=3)),
     "item_assign": (TRIAGERS, lambda a, w: assessment_actions.item_assign(actor=a, item_ids=[w["logged"].pk],
                                                                           assignee_id=None)),
+    "items_approve_locked": (DECIDERS, lambda a, w: item_actions.items_approve_locked([w["proposed"]], actor=a,
+                                                                                     now=timezone.now())),
     "item_approve": (DECIDERS, lambda a, w: approval.item_approve(actor=a, item_id=w["proposed"].pk)),
     "item_approve_many": (DECIDERS, lambda a, w: approval.item_approve_many(actor=a, item_ids=[w["proposed"].pk])),
     "item_reject": (DECIDERS, lambda a, w: approval.item_reject(actor=a, item_id=w["proposed"].pk, reason="r")),
