@@ -15,16 +15,12 @@ and logged. Nothing it logs contains a secret or an API key.
 
 from __future__ import annotations
 
-import hashlib
-import heapq
 import itertools
 import json
 import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
@@ -32,7 +28,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from referral.outbox.webhook import InvalidSecret, secret_key_bytes, verify
+from devtools.sandbox_callbacks import CallbackJob, Callbacks, origin_of
+from devtools.sandbox_config import (  # noqa: F401  (declines, platform_reference: re-exported for the tests)
+    SandboxConfigError,
+    declines,
+    load_config,
+    now_iso,
+    platform_reference,
+    validate_config,
+)
+from referral.outbox.webhook import verify
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEDUPE_SECONDS = 72 * 3600
@@ -40,82 +45,21 @@ RECORD_LIMIT = 10_000  # entries kept for /received and /callbacks (oldest dropp
 USER_AGENT = "referral-desk-sandbox-platform/1"
 
 
-class SandboxConfigError(ValueError):
-    pass
 
 
-def declines(referral_id: int, share: float) -> bool:
-    """Whether the sandbox declines this referral: a stable hash of the id against `share` (0..1).
-
-    Deterministic across runs and processes, so tests and demos can predict the outcome.
-    """
-    if share <= 0:
-        return False
-    if share >= 1:
-        return True
-    digest = hashlib.sha256(f"sandbox-decline:{referral_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def platform_reference(slug: str, referral_id: int) -> str:
-    return f"SBX-{slug.upper()}-{referral_id}"
 
 
-def load_config(path: str | Path) -> dict:
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise SandboxConfigError(f"Cannot read the sandbox config {path}: {exc.strerror}.") from exc
-    except ValueError as exc:
-        raise SandboxConfigError(f"The sandbox config {path} is not valid JSON: {exc}.") from exc
-    return data
 
 
-def _validate_config(config: dict) -> dict[str, dict]:
-    platforms = config.get("platforms") if isinstance(config, dict) else None
-    if not isinstance(platforms, dict) or not platforms:
-        raise SandboxConfigError('The config needs {"platforms": {"<slug>": {"secret": ..., "api_key": ...}}}.')
-    checked = {}
-    for slug, entry in platforms.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("secret"), str):
-            raise SandboxConfigError(f"Platform '{slug}' needs a 'secret' (whsec_...).")
-        try:
-            secret_key_bytes(entry["secret"])
-        except InvalidSecret as exc:  # the message never contains the secret
-            raise SandboxConfigError(f"Platform '{slug}': {exc}") from exc
-        api_key = entry.get("api_key") or ""
-        if not isinstance(api_key, str):
-            raise SandboxConfigError(f"Platform '{slug}': 'api_key' must be a string.")
-        checked[str(slug)] = {"secret": entry["secret"], "api_key": api_key}
-    return checked
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an absolute http(s) URL, or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
-@dataclass(order=True)
-class _Job:
-    due: float
-    seq: int
-    slug: str = field(compare=False)
-    referral: dict = field(compare=False)
-    step: str = field(compare=False)  # "acknowledged" or "outcome"
-
-
-class SandboxPlatform:
+class SandboxPlatform(Callbacks):
     """A platform stand-in on a real socket. `start()`, `stop()`, `url`; state in `received`, `callbacks`."""
 
     def __init__(
@@ -138,8 +82,8 @@ class SandboxPlatform:
             raise SandboxConfigError("decline_share must be between 0 and 1.")
         if ack_delay < 0 or outcome_delay < 0 or fail_first < 0:
             raise SandboxConfigError("Delays and fail_first must not be negative.")
-        self.platforms = _validate_config(config)
-        self.api_origin = _origin(api_url)
+        self.platforms = validate_config(config)
+        self.api_origin = origin_of(api_url)
         if self.api_origin is None:
             raise SandboxConfigError(f"api_url must be an absolute http(s) URL, not '{api_url}'.")
         self.api_url = api_url.rstrip("/")
@@ -162,7 +106,7 @@ class SandboxPlatform:
         self._lock = threading.Lock()
         self._out_lock = threading.Lock()
 
-        self._jobs: list[_Job] = []
+        self._jobs: list[CallbackJob] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._in_flight = 0
@@ -261,7 +205,7 @@ class SandboxPlatform:
     def _log(self, line: str) -> None:
         with self._out_lock:
             try:
-                self.out.write(f"{_now_iso()} {line}\n")
+                self.out.write(f"{now_iso()} {line}\n")
                 self.out.flush()
             except (OSError, ValueError):
                 pass
@@ -330,7 +274,7 @@ class SandboxPlatform:
         """Decide on one webhook: (HTTP status, answer body, referrals to call back about)."""
         webhook_id = headers.get("webhook-id", "")
         entry = {"webhook_id": webhook_id, "platform": slug, "referral_ids": [], "verified": False,
-                 "duplicate": False, "result": "", "http_status": 0, "received_at": _now_iso()}
+                 "duplicate": False, "result": "", "http_status": 0, "received_at": now_iso()}
         verified = verify(self.platforms[slug]["secret"], headers, body, tolerance=self.tolerance)
         referrals: list[dict] = []
         with self._lock:
@@ -416,103 +360,9 @@ class SandboxPlatform:
 
     # --- calling back ---------------------------------------------------------------------------------
 
-    def _schedule_acks(self, slug: str, referrals: list[dict]) -> None:
-        due = time.monotonic() + self.ack_delay
-        for referral in referrals:
-            self._schedule(_Job(due, next(self._seq), slug, referral, "acknowledged"))
 
-    def _schedule(self, job: _Job) -> None:
-        with self._cond:
-            if self._stopping.is_set():
-                return
-            heapq.heappush(self._jobs, job)
-            self._cond.notify_all()
 
-    def _run_worker(self) -> None:
-        """Take the earliest due callback and run it; sleep on the condition until one is due (or stop)."""
-        while True:
-            with self._cond:
-                while not self._stopping.is_set():
-                    now = time.monotonic()
-                    if self._jobs and self._jobs[0].due <= now:
-                        job = heapq.heappop(self._jobs)
-                        self._in_flight += 1
-                        break
-                    self._cond.wait(self._jobs[0].due - now if self._jobs else None)
-                else:
-                    return
-            try:
-                self._run_job(job)
-            except Exception as exc:  # a bug here must not kill the worker
-                self._log(f"callback {job.slug} referral {job.referral.get('id')} crashed: {type(exc).__name__}")
-            finally:
-                with self._cond:
-                    self._in_flight -= 1
-                    self._cond.notify_all()
 
-    def _run_job(self, job: _Job) -> None:
-        referral, slug = job.referral, job.slug
-        referral_id = referral["id"]
-        reference = platform_reference(slug, referral_id)
-        if job.step == "acknowledged":
-            body = {"status": "acknowledged", "platform_reference": reference}
-        elif declines(referral_id, self.decline_share):
-            body = {"status": "declined", "platform_reference": reference,
-                    "note": "Declined by the sandbox platform: no breach of its terms found (simulated decision)."}
-        else:
-            body = {"status": "removed", "platform_reference": reference,
-                    "note": "Removed by the sandbox platform (simulated).", "action_taken_at": _now_iso()}
-        ok = self._call_back(slug, referral, body)
-        if ok and job.step == "acknowledged":
-            self._schedule(_Job(time.monotonic() + self.outcome_delay, next(self._seq), slug, referral, "outcome"))
 
-    def _callback_url(self, status_url: str) -> str | None:
-        if _origin(status_url) != self.api_origin:
-            return None
-        return status_url + ("status/" if status_url.endswith("/") else "/status/")
 
-    def _call_back(self, slug: str, referral: dict, body: dict) -> bool:
-        referral_id = referral["id"]
-        record = {"platform": slug, "referral_id": referral_id, "status": body["status"], "url": "",
-                  "http_status": None, "attempts": 0, "ok": False, "error": "", "at": _now_iso()}
-        url = self._callback_url(referral["status_url"])
-        api_key = self.platforms[slug]["api_key"]
-        if url is None:
-            record["error"] = f"refused: status_url is not on {self.api_url}"
-            self._finish_callback(slug, record, "callbacks_refused")
-            self._log(f"callback {slug} referral {referral_id} {body['status']} REFUSED: status_url host is not "
-                      f"the configured API ({self.api_url})")
-            return False
-        record["url"] = url
-        if not api_key:
-            record["error"] = "no api_key configured for this platform"
-            self._finish_callback(slug, record, "callbacks_refused")
-            self._log(f"callback {slug} referral {referral_id} {body['status']} skipped: no api_key configured")
-            return False
-        delay = 0.5
-        while True:
-            record["attempts"] += 1
-            try:
-                response = self._client.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"})
-            except httpx.TransportError as exc:
-                record["http_status"], record["error"] = None, type(exc).__name__
-                retry = True
-            else:
-                code = response.status_code
-                record["http_status"] = code
-                record["error"] = "" if code < 300 else response.text[:300]
-                retry = code >= 500 or code == 429
-            if not retry or record["attempts"] >= self.callback_attempts or self._stopping.wait(delay):
-                break
-            delay *= 2
-        record["ok"] = record["http_status"] is not None and 200 <= record["http_status"] < 300
-        self._finish_callback(slug, record, "callbacks" if record["ok"] else "callback_errors")
-        self._log(f"callback {slug} referral {referral_id} {body['status']} -> "
-                  f"{record['http_status'] or record['error']} ({record['attempts']} attempt(s))"
-                  + ("" if record["ok"] else f" {record['error'][:200]}"))
-        return record["ok"]
 
-    def _finish_callback(self, slug: str, record: dict, counter: str) -> None:
-        with self._lock:
-            self.callbacks.append(record)
-            self.counts[slug][counter] += 1

@@ -1,0 +1,140 @@
+"""The sandbox platform calling back: acknowledgements and outcomes sent to the desk's status URL by a few worker
+threads, after a delay, as a real platform's integration would."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from devtools.sandbox_config import declines, now_iso, platform_reference
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an absolute http(s) URL, or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+@dataclass(order=True)
+class CallbackJob:
+    due: float
+    seq: int
+    slug: str = field(compare=False)
+    referral: dict = field(compare=False)
+    step: str = field(compare=False)  # "acknowledged" or "outcome"
+
+
+class Callbacks:
+    """The callback half of SandboxPlatform (devtools/sandbox.py), which holds the state these methods use."""
+
+    def _schedule_acks(self, slug: str, referrals: list[dict]) -> None:
+        due = time.monotonic() + self.ack_delay
+        for referral in referrals:
+            self._schedule(CallbackJob(due, next(self._seq), slug, referral, "acknowledged"))
+
+    def _schedule(self, job: CallbackJob) -> None:
+        with self._cond:
+            if self._stopping.is_set():
+                return
+            heapq.heappush(self._jobs, job)
+            self._cond.notify_all()
+
+    def _run_worker(self) -> None:
+        """Take the earliest due callback and run it; sleep on the condition until one is due (or stop)."""
+        while True:
+            with self._cond:
+                while not self._stopping.is_set():
+                    now = time.monotonic()
+                    if self._jobs and self._jobs[0].due <= now:
+                        job = heapq.heappop(self._jobs)
+                        self._in_flight += 1
+                        break
+                    self._cond.wait(self._jobs[0].due - now if self._jobs else None)
+                else:
+                    return
+            try:
+                self._run_job(job)
+            except Exception as exc:  # a bug here must not kill the worker
+                self._log(f"callback {job.slug} referral {job.referral.get('id')} crashed: {type(exc).__name__}")
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+
+    def _run_job(self, job: CallbackJob) -> None:
+        referral, slug = job.referral, job.slug
+        referral_id = referral["id"]
+        reference = platform_reference(slug, referral_id)
+        if job.step == "acknowledged":
+            body = {"status": "acknowledged", "platform_reference": reference}
+        elif declines(referral_id, self.decline_share):
+            body = {"status": "declined", "platform_reference": reference,
+                    "note": "Declined by the sandbox platform: no breach of its terms found (simulated decision)."}
+        else:
+            body = {"status": "removed", "platform_reference": reference,
+                    "note": "Removed by the sandbox platform (simulated).", "action_taken_at": now_iso()}
+        ok = self._call_back(slug, referral, body)
+        if ok and job.step == "acknowledged":
+            self._schedule(CallbackJob(time.monotonic() + self.outcome_delay, next(self._seq), slug, referral,
+                                       "outcome"))
+
+    def _callback_url(self, status_url: str) -> str | None:
+        if origin_of(status_url) != self.api_origin:
+            return None
+        return status_url + ("status/" if status_url.endswith("/") else "/status/")
+
+    def _call_back(self, slug: str, referral: dict, body: dict) -> bool:
+        referral_id = referral["id"]
+        record = {"platform": slug, "referral_id": referral_id, "status": body["status"], "url": "",
+                  "http_status": None, "attempts": 0, "ok": False, "error": "", "at": now_iso()}
+        url = self._callback_url(referral["status_url"])
+        api_key = self.platforms[slug]["api_key"]
+        if url is None:
+            record["error"] = f"refused: status_url is not on {self.api_url}"
+            self._finish_callback(slug, record, "callbacks_refused")
+            self._log(f"callback {slug} referral {referral_id} {body['status']} REFUSED: status_url host is not "
+                      f"the configured API ({self.api_url})")
+            return False
+        record["url"] = url
+        if not api_key:
+            record["error"] = "no api_key configured for this platform"
+            self._finish_callback(slug, record, "callbacks_refused")
+            self._log(f"callback {slug} referral {referral_id} {body['status']} skipped: no api_key configured")
+            return False
+        delay = 0.5
+        while True:
+            record["attempts"] += 1
+            try:
+                response = self._client.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"})
+            except httpx.TransportError as exc:
+                record["http_status"], record["error"] = None, type(exc).__name__
+                retry = True
+            else:
+                code = response.status_code
+                record["http_status"] = code
+                record["error"] = "" if code < 300 else response.text[:300]
+                retry = code >= 500 or code == 429
+            if not retry or record["attempts"] >= self.callback_attempts or self._stopping.wait(delay):
+                break
+            delay *= 2
+        record["ok"] = record["http_status"] is not None and 200 <= record["http_status"] < 300
+        self._finish_callback(slug, record, "callbacks" if record["ok"] else "callback_errors")
+        self._log(f"callback {slug} referral {referral_id} {body['status']} -> "
+                  f"{record['http_status'] or record['error']} ({record['attempts']} attempt(s))"
+                  + ("" if record["ok"] else f" {record['error'][:200]}"))
+        return record["ok"]
+
+    def _finish_callback(self, slug: str, record: dict, counter: str) -> None:
+        with self._lock:
+            self.callbacks.append(record)
+            self.counts[slug][counter] += 1
