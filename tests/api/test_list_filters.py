@@ -73,7 +73,8 @@ def desk(analyst, supervisor, case, platform_a, platform_b):
         elif step == 0 and n:
             item_actions.item_hold(actor=analyst, item_id=item.pk, reason="Live op", requested_by="Op Juniper")
     for n in range(12):  # more referrals, so that each status has one
-        item = item_actions.item_log(actor=analyst, case=case, url=f"https://{hosts[n % 2]}r{n}", kind="post")
+        item = item_actions.item_log(actor=analyst, case=case, url=f"https://{hosts[n % 2]}r{n}", kind="post",
+                                     categories=["threat"])
         item_actions.item_propose(actor=analyst, item_id=item.pk)
         approve(item.pk)
     assert set(Item.objects.values_list("status", flat=True)) == set(ItemStatus.values)

@@ -60,7 +60,7 @@ def test_case_list_pages_newest_first(browser, analyst, admin_user, case):
 def test_review_queue_pages_oldest_first_and_shows_only_proposals(browser, analyst, supervisor, case, platform_a):
     for n in range(70):
         item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=r{n}", kind="post",
-                                     categories=["threat"] if n % 2 else [])
+                                     categories=["threat"] if n % 2 else ["incitement"])
         if n % 10:
             item_actions.item_propose(actor=analyst, item_id=item.pk)
         if n % 10 == 1:
@@ -76,7 +76,8 @@ def many_referrals(analyst, supervisor, case, platform_a, platform_b):
     """60 referrals, every other one to each platform: 52 queued, one in each other status."""
     for n in range(60):
         host = "tube.example/watch?v=" if n % 2 else "chirp.example/u/x/status/"
-        item = item_actions.item_log(actor=analyst, case=case, url=f"https://{host}{n}", kind="post")
+        item = item_actions.item_log(actor=analyst, case=case, url=f"https://{host}{n}", kind="post",
+                                     categories=["threat"])
         item_actions.item_propose(actor=analyst, item_id=item.pk)
         approval.item_approve(actor=supervisor, item_id=item.pk)
     others = [s for s in ReferralStatus.values if s != ReferralStatus.QUEUED]

@@ -5,7 +5,6 @@ delivery of the same run reaches the receiver exactly once and is recorded as se
 """
 
 from collections import Counter
-from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -27,10 +26,9 @@ LONG_LABEL = "x" * 64
 
 
 @pytest.fixture
-def receiver(monkeypatch):
-    # A listen backlog for the dispatcher's 16 concurrent connections (socketserver's default of 5 can reset
-    # one on a busy machine, and a reset is, rightly, a retry: not what these tests are about).
-    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 128)
+def receiver():
+    # werkzeug's listen backlog (128) takes the dispatcher's 16 concurrent connections; socketserver's default of 5
+    # could reset one on a busy machine, and a reset is, rightly, a retry: not what these tests are about.
     with Receiver() as r:
         yield r
 
