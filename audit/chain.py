@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.locking import check_constraints_now
 
 GENESIS = "0" * 64
 _CHAIN_LOCK_KEY = 0x52454644  # any constant; serialises appends to the chain on PostgreSQL
@@ -30,6 +31,8 @@ def _lock_chain() -> str:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Audit events are written inside the transaction of the change they record.")
     if connection.vendor == "postgresql":
+        # The last lock a transaction takes (core/locking.py): its foreign-key checks lock their rows first.
+        check_constraints_now()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()

@@ -28,3 +28,11 @@ class TransitionNotAllowed(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class Busy(DomainError):
+    """The database kept refusing the change for contention (deadlock or serialization failure, already retried;
+    core/transactions.py). Nothing was saved: the same request can simply be sent again."""
+
+    status_code = 503
+    retry_after = 1  # seconds, sent as Retry-After by the API

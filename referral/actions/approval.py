@@ -1,7 +1,9 @@
 """Review: a supervisor approves (four-eyes), returns or rejects a proposed item.
 
 Approval writes, in one transaction, the item's move, one queued Referral per target platform, its outbox rows
-(Delivery) and their audit events; the dispatcher is nudged after commit.
+(Delivery) and their audit events; the dispatcher is nudged after commit. Locks, in the order of core/locking.py:
+the items, then an open batch delivery (SKIP LOCKED), then the audit chain; a deadlock or serialization failure
+retries the whole approval (core/transactions.py).
 """
 
 from datetime import timedelta
@@ -18,6 +20,7 @@ from cases.models import ItemStatus as S
 from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, require_role
+from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint
 from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
@@ -46,7 +49,7 @@ def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor)
             lease_until__isnull=True, next_attempt_at__gt=now,
         ).order_by("created_at")
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
+            qs = qs.select_for_update(skip_locked=True, no_key=True)
         open_batch = qs.first()
         if open_batch is not None:
             room = size - through.objects.filter(delivery_id=open_batch.pk).count()
@@ -129,6 +132,7 @@ def _check_instrument(instrument: str) -> None:
         )
 
 
+@retry_on_conflict
 def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) -> Item:
     """A supervisor approves a proposed item: four-eyes, never their own proposal.
 
@@ -153,6 +157,7 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
     return item
 
 
+@retry_on_conflict
 def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrument.REFERRAL) -> dict:
     """Approve many proposed items in one transaction (an action day's batch).
 
@@ -165,8 +170,8 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
     with transaction.atomic():
-        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).select_related("platform")
-                 .filter(pk__in=ids).order_by("id")}
+        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",), no_key=True)
+                 .select_related("platform").filter(pk__in=ids).order_by("id")}
         platform_ids = {i.platform_id for i in items.values() if i.platform_id}
         cps_by_platform: dict[int, list[ContactPoint]] = {}
         for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).select_related("platform"):
@@ -209,12 +214,14 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     return result
 
 
+@retry_on_conflict
 def item_reject(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor rejects a proposed item, with a reason."""
     require_role(actor, DECIDERS, "rejecting items")
     return _item_decide(actor=actor, item_id=item_id, target=S.REJECTED, reason=reason, verb="item.rejected")
 
 
+@retry_on_conflict
 def item_return(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor returns a proposed item to the analyst, with a reason; it can be proposed again."""
     require_role(actor, DECIDERS, "returning items")

@@ -9,6 +9,7 @@ from alerts.models import Alert
 from audit import chain as audit
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import LIAISONS, has_role
+from core.transactions import retry_on_conflict
 from referral.models import Instrument, Referral, ReferralStatus
 
 R = ReferralStatus
@@ -58,6 +59,7 @@ def referrals_move_locked(referral_ids: list[int], source: str, target: str, *, 
     Referral.objects.filter(pk__in=referral_ids, status=source).update(status=target, updated_at=now)
 
 
+@retry_on_conflict
 def referral_record_status(
     *,
     actor,
@@ -83,7 +85,7 @@ def referral_record_status(
         )
     with transaction.atomic():
         try:
-            referral = Referral.objects.select_for_update().get(pk=referral_id)
+            referral = Referral.objects.select_for_update(no_key=True).get(pk=referral_id)
         except Referral.DoesNotExist as exc:
             raise NotFound("Not found.") from exc
         if not has_role(actor, LIAISONS) or actor.platform_id != referral.platform_id:
@@ -116,6 +118,7 @@ def referral_record_status(
     return referral
 
 
+@retry_on_conflict
 def referrals_flag_overdue(*, now=None, limit: int = 1000) -> int:
     """Alert supervisors, once per referral, when a referral passes its due time with no outcome: for a removal
     order that is the TCO hour. One Alert per platform and instrument per run, listing the referrals.
@@ -125,7 +128,7 @@ def referrals_flag_overdue(*, now=None, limit: int = 1000) -> int:
         qs = (Referral.objects.overdue(now).filter(overdue_alerted_at__isnull=True)
               .select_related("platform").order_by("due_at"))
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
+            qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
         overdue = list(qs[:limit])
         if not overdue:
             return 0

@@ -1,5 +1,9 @@
 """The outbox's moves (called by the dispatcher with actor = system, and by people for manual tasks
-and re-drives)."""
+and re-drives).
+
+Each is one transaction taking its locks in the order of core/locking.py (contact point, deliveries, referrals,
+alerts, the audit chain), retried as a whole on a deadlock or serialization failure (core/transactions.py).
+"""
 
 import hashlib
 from datetime import timedelta
@@ -12,6 +16,7 @@ from audit import chain as audit
 from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
+from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint
 from referral.actions import outcomes as referral_actions
 from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Instrument, Referral
@@ -34,6 +39,7 @@ def _check_delivery_move(source: str, target: str) -> None:
         raise TransitionNotAllowed(f"A delivery that is '{source}' cannot become '{target}'.")
 
 
+@retry_on_conflict
 def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAttempt],
                          from_status: str = DeliveryStatus.PENDING) -> list:
     """Deliveries → sent, their queued referrals → sent, with the sending records, in one transaction.
@@ -48,8 +54,8 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
     expected = {delivery_id: (number, ref) for delivery_id, number, ref in sent}
     with transaction.atomic():
         now = timezone.now()
-        rows = Delivery.objects.select_for_update().filter(pk__in=list(expected)).values_list(
-            "pk", "status", "attempts")
+        rows = (Delivery.objects.select_for_update(no_key=True).filter(pk__in=list(expected)).order_by("pk")
+                .values_list("pk", "status", "attempts"))
         ours = [pk for pk, status, attempts in rows if status == from_status and attempts == expected[pk][0]]
         if not ours:
             return []
@@ -65,7 +71,7 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
         links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours)
                      .values_list("delivery_id", "referral_id"))
         referral_ids = sorted({r for _, r in links})
-        referrals = list(Referral.objects.select_for_update().filter(pk__in=referral_ids)
+        referrals = list(Referral.objects.select_for_update(no_key=True).filter(pk__in=referral_ids).order_by("pk")
                          .values_list("pk", "status", "sent_at", "instrument"))
         unsent = [pk for pk, _, sent_at, _ in referrals if sent_at is None]
         # TCO Art 3(3): a removal order's hour runs from receipt.
@@ -94,16 +100,24 @@ def delivery_release(*, delivery_id, attempt_number: int, next_attempt_at) -> bo
                 .update(attempts=F("attempts") - 1, lease_until=None, next_attempt_at=next_attempt_at))
 
 
+def _lock_contact_point_of(delivery_id) -> ContactPoint | None:
+    """Lock the contact point of a delivery (which never changes), taken before the delivery itself."""
+    cp_id = Delivery.objects.filter(pk=delivery_id).values_list("contact_point_id", flat=True).first()
+    return ContactPoint.objects.select_for_update(no_key=True).filter(pk=cp_id).first() if cp_id else None
+
+
 def _fail_orphaned_referrals(delivery_id, entries: list) -> None:
     """Referrals of a dead delivery fail unless another delivery of theirs is still alive."""
     alive = [DeliveryStatus.PENDING, DeliveryStatus.MANUAL, DeliveryStatus.SENT]
-    for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery_id, status=R.QUEUED):
+    for referral in (Referral.objects.select_for_update(no_key=True, of=("self",))
+                     .filter(deliveries__id=delivery_id, status=R.QUEUED).order_by("pk")):
         if not referral.deliveries.filter(status__in=alive).exists():
             referral_actions.referral_move_locked(referral, R.FAILED)
             entries.append({"actor": None, "verb": "referral.failed", "object_type": "referral",
                             "object_id": referral.pk, "before": {"status": R.QUEUED}, "after": {"status": R.FAILED}})
 
 
+@retry_on_conflict
 def delivery_record_failure(
     *, delivery_id, attempt_number: int, final_status: str | None, next_attempt_at, status_code, error: str,
     disable_contact_point: bool = False, attempt_record: DeliveryAttempt | None = None,
@@ -114,8 +128,10 @@ def delivery_record_failure(
     the contact point.
     """
     with transaction.atomic():
-        qs = Delivery.objects.select_for_update().filter(pk=delivery_id, status=DeliveryStatus.PENDING,
-                                                         attempts=attempt_number)
+        if disable_contact_point:  # the contact point before the delivery (core/locking.py)
+            _lock_contact_point_of(delivery_id)
+        qs = Delivery.objects.select_for_update(no_key=True, of=("self",)).filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number)
         delivery = qs.select_related("contact_point", "contact_point__platform").first()
         if delivery is None:
             return False
@@ -154,6 +170,7 @@ def delivery_record_failure(
     return True
 
 
+@retry_on_conflict
 def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
     """A manual contact point's delivery becomes a task for an analyst (the prepared text is its payload)."""
     _check_delivery_move(D.PENDING, D.MANUAL)
@@ -167,6 +184,7 @@ def delivery_await_manual(*, delivery_id, attempt_number: int) -> bool:
     return bool(updated)
 
 
+@retry_on_conflict
 def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
     """An analyst submitted the prepared text through the platform's form and records its ticket number."""
     if not has_role(actor, MANUAL_SUBMITTERS):
@@ -176,7 +194,7 @@ def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
         raise InvalidInput("Record the platform's ticket number.",
                            field_errors={"ticket": ["This field may not be blank."]})
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update().filter(pk=delivery_id)
+        delivery = (Delivery.objects.select_for_update(no_key=True, of=("self",)).filter(pk=delivery_id)
                     .select_related("contact_point").first())
         if delivery is None:
             raise NotFound("Not found.")
@@ -202,15 +220,18 @@ def delivery_complete_manual(*, actor, delivery_id, ticket: str) -> Delivery:
     return delivery
 
 
+@retry_on_conflict
 def delivery_redrive(*, actor, delivery_id) -> Delivery:
     """A supervisor sends a dead letter (failed or stopped delivery) again: the same id and bytes, a fresh
     retry schedule; its failed referrals go back to queued. The contact point must be active."""
     if not has_role(actor, SUPERVISORS):
         raise NotPermitted("Only supervisors re-drive deliveries.")
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("contact_point").filter(pk=delivery_id).first()
-        if delivery is None:
+        contact_point = _lock_contact_point_of(delivery_id)  # so that it cannot be disabled under us
+        delivery = Delivery.objects.select_for_update(no_key=True).filter(pk=delivery_id).first()
+        if delivery is None or contact_point is None:
             raise NotFound("Not found.")
+        delivery.contact_point = contact_point
         if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.STOPPED):
             raise TransitionNotAllowed(f"Delivery {delivery_id} is '{delivery.status}'; only failed or stopped "
                                        "deliveries can be re-driven.")
@@ -226,7 +247,8 @@ def delivery_redrive(*, actor, delivery_id) -> Delivery:
         delivery.save(update_fields=["status", "attempt_base", "next_attempt_at", "lease_until"])
         entries = [{"actor": actor, "verb": "delivery.redriven", "object_type": "delivery", "object_id": delivery.pk,
                     "before": {"status": before}, "after": {"status": DeliveryStatus.PENDING}}]
-        for referral in Referral.objects.select_for_update().filter(deliveries__id=delivery.pk, status=R.FAILED):
+        for referral in (Referral.objects.select_for_update(no_key=True, of=("self",))
+                         .filter(deliveries__id=delivery.pk, status=R.FAILED).order_by("pk")):
             referral_actions.referral_move_locked(referral, R.QUEUED)
             entries.append({"actor": actor, "verb": "referral.requeued", "object_type": "referral",
                             "object_id": referral.pk, "before": {"status": R.FAILED}, "after": {"status": R.QUEUED}})

@@ -52,7 +52,7 @@ def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
             .order_by("next_attempt_at")
         )
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
+            qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
         rows = list(qs.values_list("id", "attempts", "contact_point__timeout_seconds")[:limit])
         if not rows:
             return []

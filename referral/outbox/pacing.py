@@ -3,6 +3,9 @@
 The rate limit counts messages per minute in the cache (Redis in production, so it holds across workers and
 machines; per process in the embedded mode). The circuit breaker lives on the ContactPoint row, so that every
 worker sees the same state, and its probe is taken by a conditional UPDATE that only one worker can win.
+
+These UPDATEs run in autocommit, one row per statement, never inside a transaction (core/locking.py): a
+transaction holding other locks while it waits for a contact point row would break the lock order.
 """
 
 import time

@@ -5,6 +5,7 @@ call is refused with NotPermitted (a liaison's referral answer: NotFound, the AP
 and nothing is written.
 """
 
+import inspect
 import io
 
 import pytest
@@ -140,7 +141,7 @@ def test_every_action_function_is_in_the_table():
                intake_actions, evidence_actions, platform_services, account_services]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__
-                  and "actor" in getattr(fn, "__code__", type("", (), {"co_varnames": ()})).co_varnames}
+                  and "actor" in getattr(inspect.unwrap(fn), "__code__", type("", (), {"co_varnames": ()})).co_varnames}
     assert with_actor == set(ACTIONS)
 
 
