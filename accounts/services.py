@@ -70,7 +70,7 @@ def api_key_issue(*, actor, user: User, expires_days: int | None = None, name: s
 def api_key_revoke(*, actor, prefix: str) -> UserAPIKey:
     require_role_or_system(actor, ADMINS, "revoking API keys")
     with transaction.atomic():
-        record = UserAPIKey.objects.select_for_update().filter(prefix=prefix).first()
+        record = UserAPIKey.objects.select_for_update(no_key=True).filter(prefix=prefix).first()
         if record is None:
             raise InvalidInput(f"No API key with prefix '{prefix}'.")
         record.revoked = True

@@ -19,7 +19,7 @@ def alert_resolve(*, actor, alert_id: int) -> Alert:
     if not has_role(actor, ALERT_HANDLERS):
         raise NotPermitted("Only supervisors and administrators resolve alerts.")
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        alert = Alert.objects.select_for_update(no_key=True).filter(pk=alert_id).first()
         if alert is None:
             raise NotFound(f"Alert {alert_id} does not exist.")
         if alert.resolved_at is not None:

@@ -319,7 +319,7 @@ def evidence_add(*, actor, item_id: int, upload) -> Added:
     stored = evidence.file.name
     try:
         with transaction.atomic():
-            item = Item.objects.select_for_update().only("id", "case_id").get(pk=item_id)
+            item = Item.objects.select_for_update(no_key=True).only("id", "case_id").get(pk=item_id)
             _refuse_repeat(item.pk, sha256)  # again under the item's lock: two uploads of one file race
             evidence.save(force_insert=True)
             audit.record(actor=actor, verb="evidence.added", obj=evidence, after={

@@ -97,7 +97,7 @@ def contact_point_rotate_secret(*, actor, contact_point_id: int, secret: str, ov
         raise InvalidInput("The new secret is not valid.", field_errors={"secret": [str(exc)]}) from exc
     days = settings.WEBHOOK_SECRET_ROTATION_DAYS if overlap_days is None else overlap_days
     with transaction.atomic():
-        cp = ContactPoint.objects.select_for_update().filter(pk=contact_point_id).first()
+        cp = ContactPoint.objects.select_for_update(no_key=True).filter(pk=contact_point_id).first()
         if cp is None:
             raise NotFound("Not found.")
         if cp.channel != Channel.WEBHOOK:
@@ -118,7 +118,7 @@ def contact_point_enable(*, actor, contact_point_id: int):
     from core.errors import NotFound
 
     with transaction.atomic():
-        cp = ContactPoint.objects.select_for_update().filter(pk=contact_point_id).first()
+        cp = ContactPoint.objects.select_for_update(no_key=True).filter(pk=contact_point_id).first()
         if cp is None:
             raise NotFound("Not found.")
         cp.active, cp.disabled_reason, cp.consecutive_failures, cp.circuit_open_until = True, "", 0, None

@@ -117,7 +117,7 @@ def item_assign(*, actor, item_ids: list[int], assignee_id: int | None) -> dict:
     ids = sorted({int(i) for i in item_ids})
     result = {"done": [], "errors": []}
     with transaction.atomic():
-        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",)).select_related("platform")
+        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",), no_key=True).select_related("platform")
                  .filter(pk__in=ids).order_by("id")}
         entries = []
         for item_id in ids:

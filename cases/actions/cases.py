@@ -30,7 +30,7 @@ CASE_ALLOWED: dict[str, set[str]] = {
 def _case_move(*, actor, case_id: int, target: str, verb: str) -> Case:
     require_role(actor, SUPERVISORS, "closing or reopening cases")
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        case = Case.objects.select_for_update(no_key=True).filter(pk=case_id).first()
         if case is None:
             raise NotFound(f"Case {case_id} does not exist.")
         if target not in CASE_ALLOWED[case.status]:
@@ -66,7 +66,7 @@ def case_assign(*, actor, case_id: int, assignee_id: int | None) -> Case:
             raise InvalidInput("Assign the case to an active analyst or supervisor.",
                                field_errors={"assignee": ["Not an active analyst or supervisor."]})
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        case = Case.objects.select_for_update(no_key=True).filter(pk=case_id).first()
         if case is None:
             raise NotFound(f"Case {case_id} does not exist.")
         before = case.assignee.username if case.assignee_id else None

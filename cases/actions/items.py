@@ -53,7 +53,7 @@ def check_categorised(item: Item, doing: str) -> None:
 
 def _lock_item(item_id: int) -> Item:
     try:
-        return Item.objects.select_for_update().get(pk=item_id)
+        return Item.objects.select_for_update(no_key=True).get(pk=item_id)
     except Item.DoesNotExist as exc:
         raise NotFound(f"Item {item_id} does not exist.") from exc
 
@@ -197,6 +197,9 @@ def _bulk(item_ids, run) -> dict:
     result = {"done": [], "errors": []}
     ids = sorted({int(i) for i in item_ids})
     with transaction.atomic():
+        # Every item first, in id order: `run` writes audit events, and nothing is locked after the audit chain's
+        # lock (core/locking.py).
+        list(Item.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
         for item_id in ids:
             try:
                 with transaction.atomic():
@@ -259,7 +262,7 @@ def item_release(*, actor, item_id: int) -> Item:
 
 
 def _lock_open_case(case_id) -> Case:
-    case = Case.objects.select_for_update().filter(pk=case_id).first() if str(case_id).isdigit() else None
+    case = Case.objects.select_for_update(no_key=True).filter(pk=case_id).first() if str(case_id).isdigit() else None
     if case is None:
         raise NotFound(f"Case {case_id} does not exist.")
     if case.status != CaseStatus.OPEN:
