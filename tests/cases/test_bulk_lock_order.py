@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_bulk_proposal_and_a_hold_on_one_of_its_items_do_not_deadlock(analyst, supervisor, case, platform_a,
                                                                        monkeypatch):
     first, second = (item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=b{n}",
-                                           kind="post") for n in range(2))
+                                           kind="post", categories=["incitement"]) for n in range(2))
     proposed_first, go_on = threading.Event(), threading.Event()
     propose = item_actions.item_propose
 

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from django.db import connection
-from referral.outbox.models import Delivery
 
 from accounts import services as account_services
 from audit.chain import verify_chain
@@ -29,7 +28,7 @@ from cases.actions import items as item_actions
 from cases.models import Item
 from platforms import services as platform_services
 from platforms.models import ContactPoint
-from referral.models import Referral
+from referral.models import Delivery, Referral
 from referral.outbox import actions as outbox_actions
 from tests.conftest import make_user
 from tests.processes import Processes, database_url, start_worker, wait_for
@@ -88,7 +87,8 @@ def test_concurrent_approvals_beside_a_tripping_dispatcher(live_server, tmp_path
         item_ids = []
         for i in range(total):
             slug = "vid" if i % 2 == 0 else "pix"
-            item = item_actions.item_log(actor=analyst, case=case, url=f"https://{slug}.example/v/{i}", kind="post")
+            item = item_actions.item_log(actor=analyst, case=case, url=f"https://{slug}.example/v/{i}", kind="post",
+                                         categories=["incitement"])
             item_ids.append(item_actions.item_propose(actor=analyst, item_id=item.pk).pk)
         singles, rest = item_ids[:SINGLES], item_ids[SINGLES:]
         rng = random.Random(5)

@@ -13,11 +13,11 @@ import time
 
 import pytest
 from django.db import connection, connections
-from referral.outbox.models import Delivery
 
 from cases.actions import items as item_actions
 from platforms.models import ContactPoint
 from referral.actions import approval
+from referral.models import Delivery
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher
 from tests.conftest import make_platform
@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _proposed(analyst, case, n):
-    item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=lock{n}", kind="post")
+    item = item_actions.item_log(actor=analyst, case=case, url=f"https://tube.example/watch?v=lock{n}", kind="post",
+                                 categories=["incitement"])
     return item_actions.item_propose(actor=analyst, item_id=item.pk)
 
 
