@@ -4,7 +4,7 @@ from django.db import transaction
 
 from alerts.models import Alert
 from audit import chain as audit
-from cases.actions.items import ITEM_FINAL, _lock_item
+from cases.actions.items import ITEM_FINAL, lock_item
 from cases.models import Category, Group, Item
 from core.errors import InvalidInput, TransitionNotAllowed
 from core.roles import TRIAGERS, require_role
@@ -71,7 +71,7 @@ def item_assess(*, actor, item_id: int, categories: list[str] | None = None, gro
     if errors:
         raise InvalidInput("The assessment was not saved.", field_errors=errors)
     with transaction.atomic():
-        item = _lock_item(item_id)
+        item = lock_item(item_id)
         if item.status in ITEM_FINAL:
             raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; its assessment can no longer change.")
         before = _assessment(item)

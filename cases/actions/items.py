@@ -32,7 +32,7 @@ ITEM_ALLOWED: dict[str, set[str]] = {
 }
 
 
-def _check_item_move(item: Item, target: str) -> None:
+def check_item_move(item: Item, target: str) -> None:
     if target not in ITEM_ALLOWED[item.status]:
         raise TransitionNotAllowed(
             f"Item {item.pk} is '{item.status}'; it cannot become '{target}'.",
@@ -51,7 +51,7 @@ def check_categorised(item: Item, doing: str) -> None:
         )
 
 
-def _lock_item(item_id: int) -> Item:
+def lock_item(item_id: int) -> Item:
     try:
         return Item.objects.select_for_update(no_key=True).get(pk=item_id)
     except Item.DoesNotExist as exc:
@@ -135,7 +135,7 @@ def items_approve_locked(items: list[Item], *, actor, now) -> None:
     (with the referrals it creates)."""
     require_role(actor, DECIDERS, "approving items")
     for item in items:
-        _check_item_move(item, S.APPROVED)
+        check_item_move(item, S.APPROVED)
     Item.objects.filter(pk__in=[i.pk for i in items]).update(status=S.APPROVED, decided_by=actor, updated_at=now)
     for item in items:
         item.status, item.decided_by, item.updated_at = S.APPROVED, actor, now
@@ -145,8 +145,8 @@ def item_propose(*, actor, item_id: int) -> Item:
     """An analyst proposes a logged (or returned) item for referral; it needs at least one category."""
     require_role(actor, PROPOSERS, "proposing items")
     with transaction.atomic():
-        item = _lock_item(item_id)
-        _check_item_move(item, S.PROPOSED)
+        item = lock_item(item_id)
+        check_item_move(item, S.PROPOSED)
         check_categorised(item, "proposed")
         before = item.status
         item.status = S.PROPOSED
@@ -157,13 +157,22 @@ def item_propose(*, actor, item_id: int) -> Item:
     return item
 
 
-def _item_decide(*, actor, item_id: int, target: str, reason: str, verb: str) -> Item:
+# Who may take an item to each decided status: analysts and supervisors discard; only supervisors reject or return.
+DECIDED_BY = {S.DISCARDED: TRIAGERS, S.REJECTED: DECIDERS, S.RETURNED: DECIDERS}
+
+
+def item_decide(*, actor, item_id: int, target: str, reason: str, verb: str) -> Item:
+    """An item to a decided status (discarded, rejected, returned) with a reason; `verb` names the audit event.
+    Discarding is item_discard's; rejecting and returning are review's (referral/actions/approval.py)."""
+    if target not in DECIDED_BY:
+        raise TransitionNotAllowed(f"'{target}' is not a decision on an item.")
+    require_role(actor, DECIDED_BY[target], f"making an item {target}")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give a reason.", field_errors={"reason": ["This field may not be blank."]})
     with transaction.atomic():
-        item = _lock_item(item_id)
-        _check_item_move(item, target)
+        item = lock_item(item_id)
+        check_item_move(item, target)
         before = item.status
         item.status = target
         item.decided_by = actor
@@ -215,7 +224,7 @@ def item_discard(*, actor, item_id: int, reason: str) -> Item:
     """An analyst (or supervisor) discards a logged or returned item as not to be referred; a reason is required."""
     require_role(actor, TRIAGERS, "discarding items")
     reason = _reason(reason)
-    return _item_decide(actor=actor, item_id=item_id, target=S.DISCARDED, reason=reason, verb="item.discarded")
+    return item_decide(actor=actor, item_id=item_id, target=S.DISCARDED, reason=reason, verb="item.discarded")
 
 
 def item_hold(*, actor, item_id: int, reason: str, requested_by: str) -> Item:
@@ -228,8 +237,8 @@ def item_hold(*, actor, item_id: int, reason: str, requested_by: str) -> Item:
     if len(requested_by) > 300:
         raise InvalidInput("The requesting party is too long.", field_errors={"requested_by": ["At most 300."]})
     with transaction.atomic():
-        item = _lock_item(item_id)
-        _check_item_move(item, S.ON_HOLD)
+        item = lock_item(item_id)
+        check_item_move(item, S.ON_HOLD)
         before = item.status
         item.held_from_status = before
         item.status = S.ON_HOLD
@@ -247,7 +256,7 @@ def item_release(*, actor, item_id: int) -> Item:
     trail; the item's fields are cleared."""
     require_role(actor, TRIAGERS, "releasing items")
     with transaction.atomic():
-        item = _lock_item(item_id)
+        item = lock_item(item_id)
         if item.status != S.ON_HOLD:
             raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; only an item on hold can be released.")
         target = item.held_from_status if item.held_from_status in ITEM_RELEASE_TARGETS else S.LOGGED
@@ -281,7 +290,7 @@ def item_move(*, actor, item_ids: list[int], case_id: int) -> dict:
         case = _lock_open_case(case_id)
 
         def move(item_id):
-            item = _lock_item(item_id)
+            item = lock_item(item_id)
             if item.case_id == case.pk:
                 raise Conflict(f"Item {item.pk} is in case {case.pk} already.")
             before = item.case_id

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit import chain as audit
 from cases.actions import items as item_actions
-from cases.actions.items import _check_item_move, _item_decide, _lock_item, check_categorised
+from cases.actions.items import check_categorised, check_item_move, item_decide, lock_item
 from cases.models import Item
 from cases.models import ItemStatus as S
 from core.enqueue import send_task_on_commit
@@ -88,7 +88,7 @@ def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint], 
     `taken_down` maps canonical URLs to a referral that already got that content removed (looked up here when
     not given): such an item is not referred again.
     """
-    _check_item_move(item, S.APPROVED)
+    check_item_move(item, S.APPROVED)
     if item.proposed_by_id == actor.pk:
         raise NotPermitted("Four-eyes rule: you cannot approve an item you proposed yourself.")
     check_categorised(item, "approved")
@@ -145,7 +145,7 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
     require_role(actor, DECIDERS, "approving items")
     _check_instrument(instrument)
     with transaction.atomic():
-        item = _lock_item(item_id)
+        item = lock_item(item_id)
         now = timezone.now()
         contact_points = list(ContactPoint.objects.filter(platform_id=item.platform_id, active=True))
         referral, entries = _approve_locked(item, actor=actor, instrument=instrument,
@@ -218,12 +218,12 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
 def item_reject(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor rejects a proposed item, with a reason."""
     require_role(actor, DECIDERS, "rejecting items")
-    return _item_decide(actor=actor, item_id=item_id, target=S.REJECTED, reason=reason, verb="item.rejected")
+    return item_decide(actor=actor, item_id=item_id, target=S.REJECTED, reason=reason, verb="item.rejected")
 
 
 @retry_on_conflict
 def item_return(*, actor, item_id: int, reason: str) -> Item:
     """A supervisor returns a proposed item to the analyst, with a reason; it can be proposed again."""
     require_role(actor, DECIDERS, "returning items")
-    return _item_decide(actor=actor, item_id=item_id, target=S.RETURNED, reason=reason, verb="item.returned")
+    return item_decide(actor=actor, item_id=item_id, target=S.RETURNED, reason=reason, verb="item.returned")
 
