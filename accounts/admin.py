@@ -7,6 +7,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from accounts.models import User, UserAPIKey
 from audit import chain as audit
@@ -43,6 +44,9 @@ class UserAPIKeyAdmin(AuditedAdmin, APIKeyModelAdmin):
 
 
 admin.site.unregister(Group)
+# The library's own key model is not what authenticates (UserAPIKey is): off the admin, so that no key is
+# minted or revoked there outside the audit.
+admin.site.unregister(APIKey)
 
 
 @admin.register(Group)

@@ -268,3 +268,10 @@ def test_bulk_delete_from_the_list_is_audited(admin_client, admin_user, analyst,
     assert sorted((e.verb, e.object_id) for e in events()) == sorted(
         ("admin.userapikey.deleted", k.prefix) for k in keys)
     assert User.objects.filter(pk=analyst.pk).exists()
+
+
+def test_the_librarys_own_api_key_model_is_not_in_the_admin(client, admin_user):
+    """Only UserAPIKey authenticates; the library's APIKey table would be a key minted outside the audit."""
+    client.force_login(admin_user)
+    assert client.get("/admin/rest_framework_api_key/apikey/").status_code == 404
+    assert client.get("/admin/accounts/userapikey/").status_code == 200
