@@ -37,6 +37,7 @@ ENV = {
     "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "CELERY_QUEUE": QUEUE,
     "SECRET_KEY": "bench-only", "DEBUG": "0", "STATIC_MANIFEST": "0", "ALLOWED_HOSTS": "127.0.0.1",
     "ALLOW_PRIVATE_ENDPOINTS": "1", "LOG_LEVEL": "WARNING",
+    "PYTHONWARNINGS": "ignore:No directory at:UserWarning",  # WhiteNoise: no collectstatic run for a bench
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -231,7 +232,7 @@ def main() -> None:
             stop(proc)
         try:
             r = redis.Redis.from_url(REDIS_URL)
-            r.delete(QUEUE, *r.keys(f"_kombu.binding.{QUEUE}*"))
+            r.delete(QUEUE, *r.keys(f"_kombu.binding*.{QUEUE}"))
         except redis.RedisError as exc:
             print(f"(could not delete the queue {QUEUE}: {exc})")
         connections.close_all()
