@@ -4,7 +4,8 @@ database seeded through the services and ANALYZEd. Beside the paths, the raw lim
 bare Django JSON view (bench/bare_wsgi.py) under the same gunicorn, and a one-row INSERT + COMMIT loop (psycopg2)
 from the same number of threads.
 
-Run: make bench-api   (env: BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_SECONDS, BENCH_WARMUP, BENCH_POOL)
+Run: make bench-api   (env: BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_SECONDS, BENCH_WARMUP, BENCH_POOL,
+                        BENCH_API_WORKERS)
 It creates and drops its own database; it talks only to 127.0.0.1. No Celery worker runs: the approvals'
 deliveries stay queued (the webhook endpoint is a port nobody listens on) and the queue is deleted at the end.
 """
@@ -31,7 +32,7 @@ WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
 POOL = int(os.environ.get("BENCH_POOL", "6000"))  # fresh items per consuming path (propose, approve, status)
 LIST_ITEMS = 200
 USERS = 4
-WORKERS = 3
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", "3"))  # the Dockerfile runs 3
 QUEUE = "bench-api"
 ENV = {
     "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "CELERY_QUEUE": QUEUE,
