@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.support import free_port, recreate_database  # noqa: E402
-from referral.actions import approval  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referral_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -47,6 +46,7 @@ def main() -> None:
     from accounts import services as account_services
     from cases.models import Case, Item
     from platforms import services as platform_services
+    from referral.actions import approval
     from referral.models import Delivery, Referral
 
     call_command("migrate", verbosity=0)
