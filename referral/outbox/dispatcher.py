@@ -242,15 +242,65 @@ def assert_outside_transaction() -> None:
         raise SendingInsideTransaction("The dispatcher sends over the network: call it outside transaction.atomic().")
 
 
+RECORD_WAIT_SECONDS = 0.1  # a finished send waits at most this long for others to be recorded with it
+CLAIM_AHEAD_SECONDS = 0.5  # a claim takes about this much work, at the pace this run is sending
+START_SOON_SECONDS = 0.05  # queued jobs that start within this count as work in hand (no new claim for now)
+
+
+class _Pace:
+    """How fast this run gets through its sends: the recent completion rate (sizing the claims) and each
+    contact point's mean send time (how many of its rows may wait here before it counts as busy)."""
+
+    def __init__(self, concurrency: int, per_cp_limit: int) -> None:
+        self.concurrency, self.per_cp_limit = concurrency, per_cp_limit
+        self.finished_at: deque[float] = deque(maxlen=256)
+        self.send_seconds: dict[int, float] = {}
+
+    def finished(self, cp_id: int, seconds: float) -> None:
+        self.finished_at.append(time.monotonic())
+        mean = self.send_seconds.get(cp_id)
+        self.send_seconds[cp_id] = seconds if mean is None else 0.8 * mean + 0.2 * seconds
+
+    def claim_size(self) -> int:
+        """Twice the concurrency at first or for slow sends; up to DELIVERY_BATCH_SIZE once sends are fast,
+        so that claiming, preparing and recording cost a few statements per many messages."""
+        rate = 0.0
+        if len(self.finished_at) > 1:
+            span = time.monotonic() - self.finished_at[0]
+            rate = len(self.finished_at) / span if span > 0 else 0.0
+        return int(min(max(settings.DELIVERY_BATCH_SIZE, 1), max(self.concurrency * 2, rate * CLAIM_AHEAD_SECONDS)))
+
+    def starting_soon(self, cp_id: int, queued: int, inflight: int) -> int:
+        """How many of a contact point's queued jobs start within START_SOON_SECONDS: those with a free slot
+        now, and as many more as its mean send time lets through. A slow contact point's queue does not count,
+        so it never holds up claims for the others."""
+        soon = max(0, self.per_cp_limit - inflight)
+        seconds = self.send_seconds.get(cp_id)
+        if seconds:
+            soon += int(self.per_cp_limit * START_SOON_SECONDS / max(seconds, 1e-4))
+        return min(queued, soon)
+
+    def cp_cap(self, cp_id: int) -> int:
+        """Rows of one contact point held here (queued and in flight) before it is left out of claims: four
+        rounds of its in-flight limit, or more when its sends are fast enough to get through them quickly."""
+        floor = self.per_cp_limit * 4
+        seconds = self.send_seconds.get(cp_id)
+        if not seconds:
+            return floor
+        return max(floor, int(self.per_cp_limit / max(seconds, 1e-4) * CLAIM_AHEAD_SECONDS))
+
+
 def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     """Send due deliveries until none is due (or due within `linger` seconds) or the time budget is spent.
 
     Every send happens outside any transaction: rows are claimed, and results recorded, in short transactions
-    of their own before and after the network I/O.
+    of their own before and after the network I/O. Claims and recordings grow with the pace of the sends (up
+    to DELIVERY_BATCH_SIZE rows), so that a fast platform costs a few statements per many messages.
     """
     assert_outside_transaction()
     concurrency = max(settings.DELIVERY_CONCURRENCY, 1)
     per_cp_limit = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
+    pace = _Pace(concurrency, per_cp_limit)
     deadline = time.monotonic() + time_budget
     totals: Counter = Counter()
     queued: dict[int, deque[Job]] = defaultdict(deque)
@@ -266,13 +316,15 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
         while True:
             waiting = sum(len(q) for q in queued.values())
-            # Work that could start now: jobs queued for contact points below their in-flight limit. Jobs stuck
-            # behind a slow contact point do not count, so other contact points' rows keep being claimed.
-            ready = sum(len(q) for cp, q in queued.items() if inflight_per_cp[cp] < per_cp_limit)
+            # Work in hand: sends in flight and queued jobs that start soon. Jobs waiting behind a slow contact
+            # point do not count, so other contact points' rows keep being claimed; a contact point already
+            # holding its share (busy) is left out of the claim.
+            busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= pace.cp_cap(cp)]
+            in_hand = len(inflight) + sum(pace.starting_soon(cp, len(q), inflight_per_cp[cp])
+                                          for cp, q in queued.items() if q)
             if (not exhausted and time.monotonic() < deadline and time.monotonic() >= next_claim_at
-                    and ready + len(inflight) < concurrency):
-                busy = [cp for cp, q in queued.items() if len(q) + inflight_per_cp[cp] >= per_cp_limit * 4]
-                room = max(1, min(settings.DELIVERY_BATCH_SIZE, concurrency * 2 - ready - len(inflight)))
+                    and in_hand < concurrency):
+                room = max(1, pace.claim_size() - in_hand)
                 claimed = claim_due(room, exclude_contact_points=busy)
                 if claimed and not asked_for_help and len(claimed) == room:
                     asked_for_help = True
@@ -283,6 +335,9 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     for job in jobs:
                         queued[job.contact_point.pk].append(job)
                 elif not inflight and not waiting:
+                    if finished:  # record before lingering
+                        totals.update(_record(finished))
+                        finished = []
                     soon = _next_due_in()
                     if soon is not None and soon <= linger and time.monotonic() + soon < deadline:
                         time.sleep(soon + 0.01)
@@ -314,28 +369,28 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     break
                 time.sleep(max(0.0, min(next_claim_at - time.monotonic(), 0.2)))
                 continue
-            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = inflight.pop(future)
-                inflight_per_cp[job.contact_point.pk] -= 1
-                try:
-                    result = future.result()
-                except Exception as exc:  # whatever one send raises stays with it: stopped, for a person
-                    log.error("sending delivery %s raised", job.delivery.pk, exc_info=exc)
-                    result = SendResult(endpoint=job.contact_point.endpoint, verdict=STOP,
-                                        error=f"The send raised {type(exc).__name__}: {exc}"[:1000])
-                finished.append((job, result))
-            # Record several results in one transaction, but never keep one waiting long.
-            if finished and (len(finished) >= concurrency // 2 or not inflight
-                             or time.monotonic() - finished_since > 0.05):
-                try:
-                    totals.update(record_results(finished))
-                except Exception:  # recording must not lose the rest; the leases bring these back
-                    log.exception("could not record %d results", len(finished))
-                    totals["error"] += len(finished)
+            if inflight:
+                timeout = 0.5 if not finished else max(0.0, finished_since + RECORD_WAIT_SECONDS - time.monotonic())
+                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = inflight.pop(future)
+                    inflight_per_cp[job.contact_point.pk] -= 1
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # whatever one send raises stays with it: stopped, for a person
+                        log.error("sending delivery %s raised", job.delivery.pk, exc_info=exc)
+                        result = SendResult(endpoint=job.contact_point.endpoint, verdict=STOP,
+                                            error=f"The send raised {type(exc).__name__}: {exc}"[:1000])
+                    pace.finished(job.contact_point.pk, result.duration_ms / 1000)
+                    if not finished:
+                        finished_since = time.monotonic()
+                    finished.append((job, result))
+            # Record many results in one transaction, but never keep one waiting long: when a batch's worth
+            # is in, when nothing else is in flight, or when the first of them has waited RECORD_WAIT_SECONDS.
+            if finished and (len(finished) >= settings.DELIVERY_BATCH_SIZE or not inflight
+                             or time.monotonic() - finished_since >= RECORD_WAIT_SECONDS):
+                totals.update(_record(finished))
                 finished = []
-            if not finished:
-                finished_since = time.monotonic()
             if time.monotonic() >= deadline and not inflight:
                 break
         for q in queued.values():  # claimed but never sent (time budget spent): due again at once
@@ -346,3 +401,10 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
         log.info("dispatched %s", result)
     return result
 
+
+def _record(finished: list) -> Counter:
+    try:
+        return record_results(finished)
+    except Exception:  # recording must not lose the rest; the leases bring these back
+        log.exception("could not record %d results", len(finished))
+        return Counter(error=len(finished))
