@@ -1,4 +1,17 @@
-"""The one way to write an AuditEvent: appended to a SHA-256 hash chain, inside the caller's transaction."""
+"""The one way to write an AuditEvent, and the hash chain that seals the events after they commit.
+
+Writers never queue behind one another: an action inserts its events in its own transaction, unsealed (no
+sequence number, no hash), with one INSERT and no lock. After they commit, one sealer at a time (`seal()`, run by
+the beat task `audit.seal` every AUDIT_SEAL_SECONDS, by `verify_chain()` and by `manage.py verify_audit`) gives the
+committed, unsealed events the next sequence numbers in id order and chains them: each event's hash covers every
+field of the event (its id, sequence number, time, actor id and name, verb, object, before and after) and the hash
+of the event before it. This is how transparency logs work: sequence and hash after the write, by one sequencer.
+
+What verification detects: an edited field of a sealed event (its hash no longer matches), a deleted or inserted
+event in the middle (the next link, or the sequence, breaks), and a sealed event whose sequence was cleared.
+Between commit and the next seal (seconds) an event is not yet covered; the sealer's lock is an advisory lock held
+by the sealer alone, never by a writer.
+"""
 
 import hashlib
 import json
@@ -7,15 +20,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from core.locking import check_constraints_now
 
 GENESIS = "0" * 64
-_CHAIN_LOCK_KEY = 0x52454644  # any constant; serialises appends to the chain on PostgreSQL
+_SEAL_LOCK_KEY = 0x52454644  # any constant: one sealer at a time on PostgreSQL
+SEAL_BATCH = 5000
 
 
-def _canonical(event: AuditEvent) -> bytes:
+def canonical(event: AuditEvent) -> bytes:
+    """The bytes an event's hash covers: every field of the event and the previous event's hash."""
     body = {
+        "id": event.pk,
+        "seq": event.seq,
         "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
         "actor": event.actor_label,
         "verb": event.verb,
         "object_type": event.object_type,
@@ -27,26 +44,20 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _lock_chain() -> str:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit events are written inside the transaction of the change they record.")
-    if connection.vendor == "postgresql":
-        # The last lock a transaction takes (core/locking.py): its foreign-key checks lock their rows first.
-        check_constraints_now()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    return last or GENESIS
+def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
 
 
 def record_many(entries: list[dict]) -> list[AuditEvent]:
-    """Append events (dicts with actor, verb, object_type, object_id, before, after) in order."""
-    prev = _lock_chain()
+    """Insert events (dicts with actor, verb, object_type, object_id, before, after), in order, in the caller's
+    transaction: one INSERT, no lock. `seal()` chains them once they are committed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit events are written inside the transaction of the change they record.")
     now = timezone.now()
     events = []
     for entry in entries:
         actor = entry.get("actor")
-        event = AuditEvent(
+        events.append(AuditEvent(
             at=now,
             actor=actor,
             actor_label=actor.get_username() if actor is not None else "system",
@@ -55,16 +66,12 @@ def record_many(entries: list[dict]) -> list[AuditEvent]:
             object_id=str(entry["object_id"]),
             before=entry.get("before") or {},
             after=entry.get("after") or {},
-            prev_hash=prev,
-        )
-        event.hash = hashlib.sha256(_canonical(event)).hexdigest()
-        prev = event.hash
-        events.append(event)
+        ))
     return AuditEvent.objects.bulk_create(events)
 
 
 def record(*, actor, verb: str, obj, before: dict | None = None, after: dict | None = None) -> AuditEvent:
-    """Append one event about `obj` (a model instance)."""
+    """Insert one event about `obj` (a model instance)."""
     return record_many(
         [
             {
@@ -79,11 +86,53 @@ def record(*, actor, verb: str, obj, before: dict | None = None, after: dict | N
     )[0]
 
 
+def _head() -> tuple[int, str]:
+    last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+    return last or (0, GENESIS)
+
+
+def _seal_batch() -> int | None:
+    """Seal up to SEAL_BATCH committed events in one transaction; None when another sealer holds the lock."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return None
+        seq, prev = _head()
+        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+        for event in pending:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.hash = prev = event_hash(event)
+        # One UPDATE per batch; the unique constraint on seq refuses a second sealer that raced past the lock
+        # (SQLite has no advisory lock: there the database's single writer and that constraint keep it right).
+        AuditEvent.objects.bulk_update(pending, ["seq", "prev_hash", "hash"], batch_size=1000)
+        return len(pending)
+
+
+def seal() -> int:
+    """Chain every committed, unsealed event; the number sealed (0 when another sealer is at work).
+
+    Call it outside any writer's transaction (a task, a command): inside one it would hold the sealer's lock
+    until that transaction ends."""
+    total = 0
+    while True:
+        n = _seal_batch()
+        if not n:
+            return total
+        total += n
+        if n < SEAL_BATCH:
+            return total
+
+
 def verify_chain() -> int | None:
-    """Walk the chain; return the id of the first event whose hash or link does not hold, or None."""
-    prev = GENESIS
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if event.prev_hash != prev or hashlib.sha256(_canonical(event)).hexdigest() != event.hash:
+    """Seal what is pending, then walk the chain in sequence order; return the id of the first event whose hash,
+    link or sequence number does not hold, or None."""
+    seal()
+    prev, expected = GENESIS, 1
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected or event.prev_hash != prev or event_hash(event) != event.hash:
             return event.id
-        prev = event.hash
+        prev, expected = event.hash, expected + 1
     return None

@@ -5,7 +5,8 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    """Append-only record of every transition and disclosure, hash-chained to the previous event."""
+    """Append-only record of every transition and disclosure. Inserted unsealed by the change's transaction;
+    audit.chain.seal() then gives it its place in the chain (seq) and its hash, chained to the previous event."""
 
     at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -17,12 +18,18 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=200)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Set once by the sealer (audit.chain.seal), never by a writer: NULL until the event is chained.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The sealer's work list: the few events committed since the last seal.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unsealed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.object_type}:{self.object_id}"

@@ -7,7 +7,9 @@ Every transaction takes what it needs in this order, never a kind higher in the 
   3. deliveries                        SKIP LOCKED where a busy row may be passed over (claims, open batches)
   4. referrals
   5. alerts
-  6. the audit chain's advisory lock   last: taken by audit.chain when the transaction writes its events
+
+Audit events take no lock: a transaction inserts its events unsealed, and the sealer (audit.chain.seal, a
+transaction of its own that writes nothing else) chains them after they commit.
 
 and under these rules:
 
@@ -17,29 +19,14 @@ and under these rules:
   point (delivery, item, ...) never holds up a transaction inserting rows that point at it.
 * A query that joins locks its own rows only: `select_for_update(of=("self",))`. A delivery fetched with
   select_related must not lock the contact point and platform behind it.
-* Foreign-key checks run before the audit lock. Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, so
-  the key-share locks on parent rows (the platform and contact point of a new referral and delivery, the item,
-  the user) would otherwise be taken at COMMIT, after the audit lock, by a transaction that everyone else is
-  queued behind. audit.chain calls `check_constraints_now()` before it takes the lock; the holder of the audit
-  lock then never waits for a row.
 * The circuit breaker's UPDATEs on the contact point (referral/outbox/pacing.py) and the dispatcher's release
   of a delivery run in autocommit: one row, one statement, no other lock held. They are never called inside a
   transaction. Nor is any network I/O (referral/outbox/dispatcher.py).
 
-The transactions, in that order: approval (items; the open batch delivery, SKIP LOCKED; the audit lock),
-liaison status (the referral; the audit lock), dispatcher claim (deliveries, SKIP LOCKED), dispatcher results
-(the contact point when a 410 disables it; the deliveries; their referrals; the audit lock), re-drive (the
-contact point; the delivery; its referrals; its alerts; the audit lock).
+The transactions, in that order: approval (items; the open batch delivery, SKIP LOCKED), liaison status (the
+referral), dispatcher claim (deliveries, SKIP LOCKED), dispatcher results (the contact point when a 410 disables
+it; the deliveries; their referrals), re-drive (the contact point; the delivery; its referrals; its alerts).
 
 A conflict that happens anyway (PostgreSQL's deadlock detector, a serialization failure) makes the workflow
 function run again as a whole: core.transactions.retry_on_conflict.
 """
-
-from django.db import connection
-
-
-def check_constraints_now() -> None:
-    """Run the transaction's deferred foreign-key checks now, and the later ones as each statement ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
