@@ -5,4 +5,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
+        from accounts import key_cache, schema  # noqa: F401  (schema registers the OpenAPI extension)
+
+        key_cache.connect()

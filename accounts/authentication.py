@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from accounts import key_cache
 from accounts.models import UserAPIKey
 
 
@@ -22,16 +23,29 @@ class BearerAPIKeyAuthentication(authentication.BaseAuthentication):
             key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
-        try:
-            # get_from_key looks up usable (unrevoked) keys by prefix and verifies the hash.
-            api_key = UserAPIKey.objects.get_from_key(key)
-        except UserAPIKey.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
+        api_key = self._usable_key(key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed(_("API key expired or revoked."))
         if not api_key.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive."))
         return api_key.user, api_key
+
+    @staticmethod
+    def _usable_key(key: str) -> UserAPIKey | None:
+        """The unrevoked key whose stored hash matches `key`, with its user: from the shared cache when it holds
+        the current generation (accounts/key_cache.py), else one query, then cached."""
+        prefix = key.partition(".")[0]
+        cached, generation = key_cache.lookup(prefix) if key_cache.enabled() else (None, 0)
+        if cached is not None:
+            return cached if cached.is_valid(key) else None
+        api_key = UserAPIKey.objects.get_usable_keys().select_related("user").filter(prefix=prefix).first()
+        if api_key is None or not api_key.is_valid(key):
+            return None
+        if key_cache.enabled():
+            key_cache.store(api_key, generation)
+        return api_key
 
     def authenticate_header(self, request):
         return self.keyword

@@ -13,50 +13,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env_bool, env_float, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """1/true/yes/on or 0/false/no/off (any case); unset or empty is the default; anything else is refused, so that
-    a typo (DEBUG=flase) cannot silently mean the opposite of what was meant."""
-    value = (os.environ.get(name) or "").strip().lower()
-    if not value:
-        return default
-    if value in _TRUE | _FALSE:
-        return value in _TRUE
-    raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a yes/no value: "
-                               "use 1/0, true/false, yes/no or on/off.")
-
-
-def _env_number(name: str, default, kind):
-    value = (os.environ.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        return kind(value)
-    except ValueError as exc:
-        what = "a whole number" if kind is int else "a number"
-        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from exc
-
-
-def env_int(name: str, default: int) -> int:
-    return _env_number(name, default, int)
-
-
-def env_float(name: str, default: float) -> float:
-    return _env_number(name, default, float)
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -172,6 +132,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# API keys and their users are cached in Redis for this long (0: never), invalidated at once when a key or its user
+# changes (accounts/key_cache.py). Without REDIS_URL nothing is cached.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 300)
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -342,12 +305,18 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 10)
+# A process sends at most one argument-less nudge of a task (the dispatcher's) per window (core/enqueue.py).
+TASK_NUDGE_WINDOW_SECONDS = env_float("TASK_NUDGE_WINDOW_SECONDS", 0.25)
+# Audit events are chained after they commit, by one sealer (audit/chain.py): how often it runs.
+AUDIT_SEAL_SECONDS = env_float("AUDIT_SEAL_SECONDS", 2.0)
 # The whole beat schedule, in one place.
 CELERY_BEAT_SCHEDULE = {
     # Picks up every due delivery a nudge missed (lost broker message, crashed worker, retry time reached).
     "deliveries-sweep": {"task": "referral.dispatch_due", "schedule": float(DELIVERY_SWEEP_SECONDS)},
     # Tells supervisors when a referral passes its due time without an outcome (a removal order: its hour).
     "referrals-overdue": {"task": "referral.flag_overdue", "schedule": 60.0},
+    # Chains the audit events committed since the last run (writers insert them unsealed, without a lock).
+    "audit-seal": {"task": "audit.seal", "schedule": AUDIT_SEAL_SECONDS},
 }
 
 # --- Delivery -------------------------------------------------------------------------------------------

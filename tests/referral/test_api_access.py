@@ -1,5 +1,6 @@
 """Who may see and do what. A liaison never sees or touches another platform's data."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -134,11 +135,42 @@ def test_no_key_bad_key_revoked_key_expired_key_are_401(client, liaison_a, appro
     record, key = account_services.api_key_issue(actor=None, user=liaison_a)
     c.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert c.get("/api/v1/referrals/").status_code == 200
-    UserAPIKey.objects.filter(pk=record.pk).update(expiry_date=timezone.now() - timedelta(minutes=1))
+    record.expiry_date = timezone.now() - timedelta(minutes=1)  # as the admin's form saves it
+    record.save()
     assert c.get("/api/v1/referrals/").status_code == 401
     record2, key2 = account_services.api_key_issue(actor=None, user=liaison_a)
     account_services.api_key_revoke(actor=None, prefix=record2.prefix)
     c.credentials(HTTP_AUTHORIZATION=f"Bearer {key2}")
+    assert c.get("/api/v1/referrals/").status_code == 401
+
+
+def test_a_cached_key_stops_working_when_it_expires_or_its_user_changes(liaison_a, approved_referral):
+    """Keys and users are cached (Redis, accounts/key_cache.py): expiry is still checked on every request, and a
+    change to the user takes effect on the next one."""
+    from rest_framework.test import APIClient
+
+    from accounts import key_cache
+
+    assert key_cache.enabled()  # the suite runs with Redis as the cache
+    record, key = account_services.api_key_issue(actor=None, user=liaison_a)
+    record.expiry_date = timezone.now() + timedelta(seconds=1.5)
+    record.save()
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert c.get("/api/v1/referrals/").status_code == 200
+    assert c.get("/api/v1/referrals/").status_code == 200  # served from the cache
+    time.sleep(1.6)
+    assert c.get("/api/v1/referrals/").status_code == 401
+    record2, key2 = account_services.api_key_issue(actor=None, user=liaison_a)
+    c.credentials(HTTP_AUTHORIZATION=f"Bearer {key2}")
+    assert c.get("/api/v1/referrals/").status_code == 200
+    liaison_a.is_active = False
+    liaison_a.save()
+    assert c.get("/api/v1/referrals/").status_code == 401
+    liaison_a.is_active = True
+    liaison_a.save()
+    assert c.get("/api/v1/referrals/").status_code == 200
+    UserAPIKey.objects.get(pk=record2.pk).delete()
     assert c.get("/api/v1/referrals/").status_code == 401
 
 
