@@ -1,6 +1,7 @@
 """API v1: cases and items (logging, reading, proposing)."""
 
 import django_filters
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -11,6 +12,10 @@ from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.api_base import ItemActionView
 from cases.models import Item, ItemStatus
+
+# Only an approved item has referrals (approval is final: cases/actions/items.py ITEM_ALLOWED), so only approved
+# rows need their referrals' ids read.
+APPROVED = ItemStatus.APPROVED
 from core.permissions import (
     IsAnalyst,
     IsAnalystOrSupervisor,
@@ -54,6 +59,9 @@ class ItemFilter(django_filters.FilterSet):
 
 
 class ItemListCreate(generics.ListAPIView):
+    """Items, newest first. Answers are built from plain rows (cases/serializers.py item_row_json), ItemOut stays
+    their description in the schema: two queries a page (the items, their referrals' ids)."""
+
     serializer_class = case_s.ItemOut
     filterset_class = ItemFilter
 
@@ -61,7 +69,12 @@ class ItemListCreate(generics.ListAPIView):
         return [IsAnalystOrSupervisor()] if self.request.method == "POST" else [IsUnitStaff()]
 
     def get_queryset(self):
-        return case_selectors.items_for(self.request.user)
+        return case_selectors.item_rows_for(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*case_s.ITEM_FIELDS))
+        referrals = case_selectors.referral_ids_by_item([row["id"] for row in rows if row["status"] == APPROVED])
+        return self.get_paginated_response([case_s.item_row_json(row, referrals.get(row["id"], [])) for row in rows])
 
     @extend_schema(request=case_s.ItemIn, responses={201: case_s.ItemOut})
     def post(self, request):
@@ -72,7 +85,8 @@ class ItemListCreate(generics.ListAPIView):
             actor=request.user, case=v["case"], url=v["url"], kind=v["kind"], categories=v["categories"],
             language=v["language"], notes=v["notes"], platform_slug=v["platform"],
         )
-        return Response(case_s.ItemOut(case_selectors.items_for(request.user).get(pk=item.pk)).data, status=201)
+        # A new item has no referrals, and item_log gave it its platform: no second read.
+        return Response(case_s.item_json(item, referral_ids=[]), status=201)
 
 
 class ItemDetail(generics.RetrieveAPIView):
@@ -80,7 +94,14 @@ class ItemDetail(generics.RetrieveAPIView):
     permission_classes = [IsUnitStaff]
 
     def get_queryset(self):
-        return case_selectors.items_for(self.request.user)
+        return case_selectors.item_rows_for(self.request.user)
+
+    def retrieve(self, request, pk: int, *args, **kwargs):
+        row = self.get_queryset().filter(pk=pk).values(*case_s.ITEM_FIELDS).first()
+        if row is None:
+            raise Http404
+        referrals = case_selectors.referral_ids_by_item([pk]).get(pk, []) if row["status"] == APPROVED else []
+        return Response(case_s.item_row_json(row, referrals))
 
 
 @extend_schema(request=None, responses=case_s.ItemOut)

@@ -4,9 +4,10 @@ per transition, answering the item as GET /api/v1/items/{id}/ shows it."""
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.models import Item
-from cases.selectors import items_for
-from cases.serializers import ItemOut
+from cases.models import Item, ItemStatus
+from cases.selectors import referral_ids_by_item
+from cases.serializers import item_json
+from platforms import directory
 
 
 class ItemActionView(APIView):
@@ -24,4 +25,6 @@ class ItemActionView(APIView):
             parsed.is_valid(raise_exception=True)
             data = parsed.validated_data
         item = self.act(request, pk, data)
-        return Response(ItemOut(items_for(request.user).get(pk=item.pk)).data)
+        # The action's own row, not a second read: only an approved item has referrals (approval is final).
+        referrals = referral_ids_by_item([item.pk]).get(item.pk, []) if item.status == ItemStatus.APPROVED else []
+        return Response(item_json(item, referral_ids=referrals, platform_slug=directory.slug_of(item.platform_id)))

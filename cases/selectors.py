@@ -37,6 +37,25 @@ def items_for(user) -> QuerySet[Item]:
     )
 
 
+def item_rows_for(user) -> QuerySet[Item]:
+    """The items `user` may read, with no joins loaded: the API builds its answers from `.values()` rows of this
+    (cases/serializers.py ITEM_FIELDS) and `referral_ids_by_item`."""
+    if _anonymous(user) or not user.is_unit_staff:
+        return Item.objects.none()
+    return Item.objects.all()
+
+
+def referral_ids_by_item(item_ids) -> dict[int, list[int]]:
+    """{item id: [its referrals' ids, ascending]}: one query for a page of items."""
+    found: dict[int, list[int]] = {}
+    if not item_ids:
+        return found
+    rows = related_model("referrals").objects.filter(item_id__in=item_ids).order_by("id").values_list("item_id", "id")
+    for item_id, referral_id in rows:
+        found.setdefault(item_id, []).append(referral_id)
+    return found
+
+
 TRIAGE_DEFAULT_STATUSES = ("logged", "returned")
 
 

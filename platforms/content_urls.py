@@ -138,12 +138,10 @@ def resolve_platform(url: str):
 
     Alias hosts resolve too: a platform registered as `x.com` claims `twitter.com` and `mobile.twitter.com`.
     """
-    from platforms.models import PlatformDomain
+    from platforms import directory
 
     candidates = host_candidates(host_of(url))
-    claims = {d.domain: d.platform for d in PlatformDomain.objects.select_related("platform").filter(
-        domain__in=candidates, platform__active=True)}
-    return first_claim(candidates, claims)
+    return first_claim(candidates, directory.claims(candidates))
 
 
 def normalise_domain(raw: str) -> str:

@@ -68,6 +68,17 @@ def pytest_sessionfinish(session, exitstatus):
         except redis.RedisError:
             pass
 
+@pytest.fixture(autouse=True)
+def _fresh_platform_directory():
+    """Each process keeps a snapshot of the platforms (platforms/directory.py), refreshed when a platform is saved
+    or deleted. A test's rows are rolled back or flushed without either: start every test from the database."""
+    from platforms import directory
+
+    directory.reset()
+    yield
+    directory.reset()
+
+
 def make_user(username, role, platform=None):
     return account_services.user_create(
         actor=None, username=username, role=role, platform_slug=platform.slug if platform else None,

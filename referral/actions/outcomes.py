@@ -85,7 +85,9 @@ def referral_record_status(
         )
     with transaction.atomic():
         try:
-            referral = Referral.objects.select_for_update(no_key=True).get(pk=referral_id)
+            # The item comes along for the caller's answer; only the referral's row is locked.
+            referral = (Referral.objects.select_for_update(no_key=True, of=("self",)).select_related("item")
+                        .get(pk=referral_id))
         except Referral.DoesNotExist as exc:
             raise NotFound("Not found.") from exc
         if not has_role(actor, LIAISONS) or actor.platform_id != referral.platform_id:

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from cases.serializers import iso
 from referral.actions.outcomes import LIAISON_STATUSES
 from referral.models import Delivery, DeliveryAttempt, Instrument, Referral
 
@@ -73,3 +74,37 @@ class DeliveryOut(serializers.ModelSerializer):
 class ManualSubmittedIn(serializers.Serializer):
     ticket = serializers.CharField(max_length=200)
 
+
+
+# --- Output as plain functions -------------------------------------------------------------------------------
+# The same JSON as ReferralOut (which stays the schema's description), without a serializer's per-response field
+# construction. tests/api/test_plain_output.py holds them equal.
+
+REFERRAL_FIELDS = ("id", "item_id", "item__url", "item__canonical_url", "item__kind", "item__categories",
+                   "platform__slug", "instrument", "status", "due_at", "sent_at", "acknowledged_at", "outcome_at",
+                   "action_taken_at", "platform_reference", "note", "updated_at")
+
+
+def referral_row_json(row: dict) -> dict:
+    """A referral as GET /api/v1/referrals/{id}/ shows it, from a `.values(*REFERRAL_FIELDS)` row."""
+    return {
+        "id": row["id"], "item": row["item_id"], "url": row["item__url"], "canonical_url": row["item__canonical_url"],
+        "kind": row["item__kind"], "categories": row["item__categories"], "platform": row["platform__slug"],
+        "instrument": row["instrument"], "status": row["status"], "due_at": iso(row["due_at"]),
+        "sent_at": iso(row["sent_at"]), "acknowledged_at": iso(row["acknowledged_at"]),
+        "outcome_at": iso(row["outcome_at"]), "action_taken_at": iso(row["action_taken_at"]),
+        "platform_reference": row["platform_reference"], "note": row["note"], "updated_at": iso(row["updated_at"]),
+    }
+
+
+def referral_json(referral: Referral, platform_slug: str) -> dict:
+    """A referral instance (its item loaded) as GET /api/v1/referrals/{id}/ shows it."""
+    item = referral.item
+    return referral_row_json({
+        "id": referral.pk, "item_id": referral.item_id, "item__url": item.url,
+        "item__canonical_url": item.canonical_url, "item__kind": item.kind, "item__categories": item.categories,
+        "platform__slug": platform_slug, "instrument": referral.instrument, "status": referral.status,
+        "due_at": referral.due_at, "sent_at": referral.sent_at, "acknowledged_at": referral.acknowledged_at,
+        "outcome_at": referral.outcome_at, "action_taken_at": referral.action_taken_at,
+        "platform_reference": referral.platform_reference, "note": referral.note, "updated_at": referral.updated_at,
+    })

@@ -1,8 +1,10 @@
 """API v1: review decisions, referrals and the platform's answers, the outbox."""
 
 import django_filters
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +19,7 @@ from core.permissions import (
     IsSupervisor,
     IsUnitStaff,
 )
+from platforms import directory
 from referral import selectors as referral_selectors
 from referral.actions import approval, outcomes
 from referral.api import serializers as referral_s
@@ -76,7 +79,8 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class ReferralList(generics.ListAPIView):
-    """Unit staff see every referral; a liaison sees only their platform's."""
+    """Unit staff see every referral; a liaison sees only their platform's. Answers are built from plain rows
+    (referral/api/serializers.py referral_row_json): one query a page."""
 
     serializer_class = referral_s.ReferralOut
     permission_classes = [CanReadReferrals]
@@ -84,6 +88,10 @@ class ReferralList(generics.ListAPIView):
 
     def get_queryset(self):
         return referral_selectors.referrals_for(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*referral_s.REFERRAL_FIELDS))
+        return self.get_paginated_response([referral_s.referral_row_json(row) for row in rows])
 
 
 class ReferralDetail(generics.RetrieveAPIView):
@@ -93,19 +101,27 @@ class ReferralDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         return referral_selectors.referrals_for(self.request.user)
 
+    def retrieve(self, request, pk: int, *args, **kwargs):
+        row = self.get_queryset().filter(pk=pk).values(*referral_s.REFERRAL_FIELDS).first()
+        if row is None:
+            raise Http404
+        return Response(referral_s.referral_row_json(row))
+
 
 class ReferralStatusUpdate(APIView):
     permission_classes = [IsLiaison]
 
     @extend_schema(request=referral_s.ReferralStatusIn, responses=referral_s.ReferralOut)
     def post(self, request, pk: int):
-        # Scope first: another platform's referral is a 404 whatever the body says.
-        if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
-            raise NotFound("Not found.")
         data = referral_s.ReferralStatusIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        outcomes.referral_record_status(actor=request.user, referral_id=pk, **data.validated_data)
-        return Response(referral_s.ReferralOut(referral_selectors.referrals_for(request.user).get(pk=pk)).data)
+        if not data.is_valid():
+            # Scope first: another platform's referral is a 404 whatever the body says.
+            if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
+                raise NotFound("Not found.")
+            raise ValidationError(data.errors)
+        # The service scopes too (another platform's referral: NotFound) and hands back the row with its item.
+        referral = outcomes.referral_record_status(actor=request.user, referral_id=pk, **data.validated_data)
+        return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 
 class DeliveryFilter(django_filters.FilterSet):
