@@ -4,12 +4,22 @@ Approval writes, in one transaction, the item's move, one queued Referral per ta
 (Delivery) and their audit events; the dispatcher is nudged after commit. Locks, in the order of core/locking.py:
 the items, then an open batch delivery (SKIP LOCKED), then the audit chain; a deadlock or serialization failure
 retries the whole approval (core/transactions.py).
+
+Bulk approval (an action day: tens of thousands of items in one call) costs a fixed number of statements whatever
+the number of items: the items are locked and read as plain values (no model instance each), moved in one UPDATE,
+and the referrals, outbox rows and their links are written with one COPY each on PostgreSQL (`_insert`).
 """
 
+import io
+import json
+import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit import chain as audit
@@ -33,7 +43,55 @@ def _due_at(instrument: str, contact_points, now):
     return now + timedelta(hours=sla)
 
 
-def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor) -> list[dict]:
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    elif hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple], *, now, ids: bool = False) -> list[int]:
+    """Create `model` rows (values in `columns` order; every other field takes its default, auto_now fields `now`)
+    and return their new ids in order when `ids`. PostgreSQL: the ids from the sequence in one query and the rows
+    in one COPY, no model instance each; elsewhere bulk_create."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                            batch_size=500)
+        return [obj.pk for obj in created] if ids else []
+    meta, quote = model._meta, connection.ops.quote_name
+    named = [meta.get_field(c) for c in columns]
+    rest = [f for f in meta.concrete_fields if f.attname not in columns and not f.primary_key]
+    tail = "\t".join(_copy_text(now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                                 else f.get_default() if f.has_default() or not f.null else None) for f in rest)
+    new_ids: list[int] = []
+    with connection.cursor() as cursor:
+        if ids:
+            cursor.execute("SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) q, "
+                           "generate_series(1, %s)", [meta.db_table, meta.pk.column, len(rows)])
+            new_ids = sorted(r[0] for r in cursor.fetchall())
+            named.insert(0, meta.pk)
+            rows = [(new_id, *row) for new_id, row in zip(new_ids, rows, strict=True)]
+        text = "".join(["\t".join([_copy_text(v) for v in row] + [tail]) + "\n" for row in rows]) if rest else \
+            "".join(["\t".join([_copy_text(v) for v in row]) + "\n" for row in rows])
+        columns_sql = ", ".join(quote(f.column) for f in named + rest)
+        cursor.cursor.copy_expert(f"COPY {quote(meta.db_table)} ({columns_sql}) FROM STDIN", io.StringIO(text),
+                                  size=len(text) + 1)
+    return new_ids
+
+
+def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -> list[dict]:
     """Put referrals into outbox rows for one contact point, batching up to its max items per message.
 
     Referrals approved within DELIVERY_BATCH_WINDOW_SECONDS of each other join the same still-unclaimed row
@@ -42,7 +100,7 @@ def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor)
     size = max(contact_point.max_items_per_message, 1)
     window = settings.DELIVERY_BATCH_WINDOW_SECONDS if size > 1 else 0
     through = Delivery.referrals.through
-    entries, links, remaining = [], [], list(referrals)
+    entries, links, remaining = [], [], list(referral_ids)
     if window and remaining:
         qs = Delivery.objects.filter(
             contact_point=contact_point, status=DeliveryStatus.PENDING, attempts=0, payload__isnull=True,
@@ -50,25 +108,26 @@ def _enqueue(referrals: list[Referral], contact_point: ContactPoint, now, actor)
         ).order_by("created_at")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, no_key=True)
-        open_batch = qs.first()
+        linked = (through.objects.filter(delivery_id=OuterRef("pk")).order_by().values("delivery_id")
+                  .annotate(n=Count("id")).values("n"))
+        open_batch = qs.annotate(linked=Coalesce(Subquery(linked), 0)).only("id").first()  # one query, with its size
         if open_batch is not None:
-            room = size - through.objects.filter(delivery_id=open_batch.pk).count()
+            room = size - open_batch.linked
             if room > 0:
                 joining, remaining = remaining[:room], remaining[room:]
-                links += [through(delivery_id=open_batch.pk, referral_id=r.pk) for r in joining]
+                links += [(open_batch.pk, r) for r in joining]
                 entries.append({"actor": actor, "verb": "delivery.joined", "object_type": "delivery",
-                                "object_id": open_batch.pk, "after": {"referrals": [r.pk for r in joining]}})
+                                "object_id": open_batch.pk, "after": {"referrals": joining}})
     chunks = [remaining[start:start + size] for start in range(0, len(remaining), size)]
-    deliveries = Delivery.objects.bulk_create(
-        [Delivery(contact_point=contact_point, next_attempt_at=now + timedelta(seconds=window)) for _ in chunks],
-        batch_size=2000,
-    )
+    deliveries = [uuid.uuid4() for _ in chunks]
+    _insert(Delivery, ("id", "contact_point_id", "next_attempt_at"),
+            [(d, contact_point.pk, now + timedelta(seconds=window)) for d in deliveries], now=now)
+    after = {"contact_point": contact_point.pk, "channel": contact_point.channel}
     for delivery, chunk in zip(deliveries, chunks, strict=True):
-        links += [through(delivery_id=delivery.pk, referral_id=r.pk) for r in chunk]
-        entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery.pk,
-                        "after": {"contact_point": contact_point.pk, "channel": contact_point.channel,
-                                  "referrals": [r.pk for r in chunk]}})
-    through.objects.bulk_create(links, batch_size=5000)
+        links += [(delivery, r) for r in chunk]
+        entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery,
+                        "after": {**after, "referrals": chunk}})
+    _insert(through, ("delivery_id", "referral_id"), links, now=now)
     return entries
 
 
@@ -78,12 +137,12 @@ TAKEN_DOWN = (R.REMOVED, R.RESTRICTED)
 def _taken_down(canonical_urls) -> dict[str, Referral]:
     """For each canonical URL, a referral that already got its content removed or restricted, if any."""
     done = (Referral.objects.filter(item__canonical_url__in=list(canonical_urls), status__in=TAKEN_DOWN)
-            .only("id", "status", "outcome_at", "item__canonical_url").select_related("item").order_by("id"))
-    return {r.item.canonical_url: r for r in done}
+            .values_list("item__canonical_url", "id", "status").order_by("id"))
+    return {url: SimpleNamespace(pk=pk, status=status) for url, pk, status in done}
 
 
-def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint], taken_down=None) -> None:
-    """The rules of approval, for one locked item. Raises DomainError.
+def _check_approvable(item, *, actor, contact_points: list[ContactPoint], taken_down=None) -> None:
+    """The rules of approval, for one locked item (an Item, or _Locked). Raises DomainError.
 
     `taken_down` maps canonical URLs to a referral that already got that content removed (looked up here when
     not given): such an item is not referred again.
@@ -106,22 +165,16 @@ def _check_approvable(item: Item, *, actor, contact_points: list[ContactPoint], 
                        "again. Reject the item, or discard it as a duplicate.")
 
 
-def _approval_entries(item: Item, referral: Referral, *, actor, instrument: str) -> list[dict]:
+def _approval_entries(item_id: int, referral_id: int, slug: str, *, actor, instrument: str) -> list[dict]:
     return [
-        {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item.pk,
+        {"actor": actor, "verb": "item.approved", "object_type": "item", "object_id": item_id,
          "before": {"status": S.PROPOSED}, "after": {"status": S.APPROVED, "instrument": instrument}},
-        {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral.pk,
-         "after": {"status": R.QUEUED, "platform": item.platform.slug, "instrument": instrument}},
+        {"actor": actor, "verb": "referral.queued", "object_type": "referral", "object_id": referral_id,
+         "after": {"status": R.QUEUED, "platform": slug, "instrument": instrument}},
     ]
 
 
-def _approve_locked(item: Item, *, actor, instrument: str, contact_points: list[ContactPoint], now) -> tuple:
-    """Checks and writes for one locked item; returns (referral, audit entries). Raises DomainError."""
-    _check_approvable(item, actor=actor, contact_points=contact_points)
-    item_actions.items_approve_locked([item], actor=actor, now=now)
-    referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
-                                       due_at=_due_at(instrument, contact_points, now), approved_by=actor)
-    return referral, _approval_entries(item, referral, actor=actor, instrument=instrument)
+_REFERRAL_COLUMNS = ("item_id", "platform_id", "instrument", "due_at", "approved_by_id")
 
 
 def _check_instrument(instrument: str) -> None:
@@ -148,13 +201,37 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
         item = lock_item(item_id)
         now = timezone.now()
         contact_points = list(ContactPoint.objects.filter(platform_id=item.platform_id, active=True))
-        referral, entries = _approve_locked(item, actor=actor, instrument=instrument,
-                                            contact_points=contact_points, now=now)
+        _check_approvable(item, actor=actor, contact_points=contact_points)
+        item_actions.items_approve_locked([item], actor=actor, now=now)
+        referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
+                                           due_at=_due_at(instrument, contact_points, now), approved_by=actor)
+        entries = _approval_entries(item.pk, referral.pk, item.platform.slug, actor=actor, instrument=instrument)
         for cp in contact_points:
-            entries += _enqueue([referral], cp, now, actor)
+            entries += _enqueue([referral.pk], cp, now, actor)
         audit.record_many(entries)
         send_task_on_commit(DISPATCH_TASK)
     return item
+
+
+class _Locked:
+    """A locked item as bulk approval reads it: the values its checks use, not a model instance."""
+
+    __slots__ = ("pk", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url", "platform",
+                 "decided_by", "updated_at")
+
+    def __init__(self, pk, status, proposed_by_id, categories, platform_id, canonical_url, url, slug):
+        self.pk, self.status, self.proposed_by_id = pk, status, proposed_by_id
+        self.categories = json.loads(categories) if isinstance(categories, str) else categories
+        self.platform_id, self.canonical_url, self.url = platform_id, canonical_url, url
+        self.platform = SimpleNamespace(slug=slug)
+
+
+def _lock_items(ids: list[int]) -> dict[int, _Locked]:
+    """Lock the items in id order (FOR NO KEY UPDATE of the items alone, core/locking.py) and read them."""
+    rows = (Item.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids).order_by("id")
+            .values_list("id", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url",
+                         "platform__slug"))
+    return {row[0]: _Locked(*row) for row in rows}
 
 
 @retry_on_conflict
@@ -164,53 +241,51 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     Each item is checked as by item_approve; the ones that fail are left unchanged and reported, the others
     are approved together, their referrals batched per contact point. Returns
     {"approved": [item ids], "referrals": [referral ids], "errors": [{"item", "detail", "status_code"}]}.
+    A fixed number of statements, whatever the number of items (one more pair per contact point).
     """
     require_role(actor, DECIDERS, "approving items")
     _check_instrument(instrument)
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
     with transaction.atomic():
-        items = {i.pk: i for i in Item.objects.select_for_update(of=("self",), no_key=True)
-                 .select_related("platform").filter(pk__in=ids).order_by("id")}
+        items = _lock_items(ids)
         platform_ids = {i.platform_id for i in items.values() if i.platform_id}
         cps_by_platform: dict[int, list[ContactPoint]] = {}
-        for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).select_related("platform"):
+        for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).order_by("id"):
             cps_by_platform.setdefault(cp.platform_id, []).append(cp)
         now = timezone.now()
+        due = {p: _due_at(instrument, cps, now) for p, cps in cps_by_platform.items()}
         approvable = []
         taken_down = _taken_down({i.canonical_url for i in items.values()})
+        errors = result["errors"]
         for item_id in ids:
             item = items.get(item_id)
             if item is None:
-                result["errors"].append({"item": item_id, "detail": f"Item {item_id} does not exist.",
-                                         "status_code": 404})
+                errors.append({"item": item_id, "detail": f"Item {item_id} does not exist.", "status_code": 404})
                 continue
             try:
                 _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []),
                                   taken_down=taken_down)
             except (TransitionNotAllowed, NotPermitted, Conflict, InvalidInput) as exc:
-                result["errors"].append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
+                errors.append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
                 continue
             approvable.append(item)
-        # Written in bulk: an action day approves tens of thousands at once.
+        if not approvable:
+            return result
         item_actions.items_approve_locked(approvable, actor=actor, now=now)
-        referrals = Referral.objects.bulk_create(
-            [Referral(item=i, platform_id=i.platform_id, instrument=instrument, approved_by=actor,
-                      due_at=_due_at(instrument, cps_by_platform[i.platform_id], now)) for i in approvable],
-            batch_size=2000,
-        )
+        referral_ids = _insert(Referral, _REFERRAL_COLUMNS, [
+            (i.pk, i.platform_id, instrument, due[i.platform_id], actor.pk) for i in approvable], now=now, ids=True)
         entries, per_cp = [], {}
-        for item, referral in zip(approvable, referrals, strict=True):
-            entries += _approval_entries(item, referral, actor=actor, instrument=instrument)
-            result["approved"].append(item.pk)
-            result["referrals"].append(referral.pk)
+        for item, referral_id in zip(approvable, referral_ids, strict=True):
+            entries += _approval_entries(item.pk, referral_id, item.platform.slug, actor=actor, instrument=instrument)
             for cp in cps_by_platform[item.platform_id]:
-                per_cp.setdefault(cp.pk, (cp, []))[1].append(referral)
+                per_cp.setdefault(cp.pk, (cp, []))[1].append(referral_id)
         for cp, referrals in per_cp.values():
             entries += _enqueue(referrals, cp, now, actor)
-        if entries:
-            audit.record_many(entries)
-            send_task_on_commit(DISPATCH_TASK)
+        audit.record_many(entries)
+        send_task_on_commit(DISPATCH_TASK)
+        result["approved"] = [i.pk for i in approvable]
+        result["referrals"] = referral_ids
     return result
 
 
