@@ -1,12 +1,17 @@
 """Alerts: raised by the desk's actions, resolved by supervisors and administrators."""
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert
 from audit import chain as audit
+from audit import checkpoints
 from core.errors import NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import ALERT_HANDLERS, has_role
+
+log = logging.getLogger(__name__)
 
 
 def alert_resolve(*, actor, alert_id: int) -> Alert:
@@ -31,3 +36,19 @@ def alert_resolve(*, actor, alert_id: int) -> Alert:
                      after={"kind": alert.kind, "resolved_at": alert.resolved_at.isoformat()})
     return alert
 
+
+
+def audit_verify_and_alert() -> bool:
+    """Verify the audit chain and its signed checkpoints (audit/checkpoints.py); when they do not hold, raise an
+    `audit_broken` alert for supervisors and admins (once while an alert with the same finding is open) and log
+    an error. Run nightly by beat (`audit.verify`). True when the trail holds."""
+    verdict = checkpoints.verify()
+    if verdict.ok:
+        return True
+    log.error("%s", verdict)
+    message = str(verdict)
+    with transaction.atomic():
+        if not Alert.objects.filter(kind="audit_broken", message=message, resolved_at__isnull=True).exists():
+            alert = Alert.objects.create(kind="audit_broken", message=message)
+            audit.record(actor=None, verb="audit.verification_failed", obj=alert, after={"finding": message})
+    return False

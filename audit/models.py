@@ -34,3 +34,22 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.object_type}:{self.object_id}"
 
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head: "event `seq` has hash `hash`", HMAC-signed with AUDIT_SIGNING_KEY
+    (kept in the environment, never in the database). Rewriting the chain from any event before it, or deleting
+    the events it covers, no longer matches a checkpoint nobody without the key can forge. Each one is also
+    written to the JSON log (logger `audit.checkpoint`), a record kept outside the database."""
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)  # which key signed it (the first hex digits of its SHA-256)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at event {self.seq} ({self.at:%Y-%m-%d %H:%M:%S})"

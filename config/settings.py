@@ -4,6 +4,8 @@ Names read here are a contract with deployers (DESIGN.md §7): DATABASE_URL, CEL
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, SITE_URL, ALLOW_PRIVATE_ENDPOINTS and Django's EMAIL_* variables.
 """
 
+import hashlib
+import hmac
 import importlib.util
 import os
 import secrets
@@ -11,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -307,8 +310,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 10)
 # A process sends at most one argument-less nudge of a task (the dispatcher's) per window (core/enqueue.py).
 TASK_NUDGE_WINDOW_SECONDS = env_float("TASK_NUDGE_WINDOW_SECONDS", 0.25)
+if not 0 <= TASK_NUDGE_WINDOW_SECONDS <= 5:  # a nudge's countdown must stay far below the broker's visibility timeout
+    raise ImproperlyConfigured(f"TASK_NUDGE_WINDOW_SECONDS={TASK_NUDGE_WINDOW_SECONDS} is not between 0 and 5.")
 # Audit events are chained after they commit, by one sealer (audit/chain.py): how often it runs.
 AUDIT_SEAL_SECONDS = env_float("AUDIT_SEAL_SECONDS", 2.0)
+# Signed checkpoints of the chain's head (audit/checkpoints.py): the key lives here, never in the database. Unset, a
+# key derived from SECRET_KEY is used and `check --deploy` warns. Earlier keys (comma-separated) still verify.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY") or hmac.new(SECRET_KEY.encode(), b"audit-checkpoints",
+                                                             hashlib.sha256).hexdigest()
+AUDIT_SIGNING_KEY_FROM_ENV = bool(env_str("AUDIT_SIGNING_KEY"))
+AUDIT_SIGNING_OLD_KEYS = env_list("AUDIT_SIGNING_OLD_KEYS")
+AUDIT_CHECKPOINT_SECONDS = env_float("AUDIT_CHECKPOINT_SECONDS", 300.0)
 # The whole beat schedule, in one place.
 CELERY_BEAT_SCHEDULE = {
     # Picks up every due delivery a nudge missed (lost broker message, crashed worker, retry time reached).
@@ -317,6 +329,10 @@ CELERY_BEAT_SCHEDULE = {
     "referrals-overdue": {"task": "referral.flag_overdue", "schedule": 60.0},
     # Chains the audit events committed since the last run (writers insert them unsealed, without a lock).
     "audit-seal": {"task": "audit.seal", "schedule": AUDIT_SEAL_SECONDS},
+    # Signs the chain's head, in the database and in the log (audit/checkpoints.py).
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
+    # Verifies the chain and its checkpoints every night; an alert when they do not hold.
+    "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- Delivery -------------------------------------------------------------------------------------------
