@@ -68,6 +68,20 @@ def pytest_sessionfinish(session, exitstatus):
         except redis.RedisError:
             pass
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The audit table refuses TRUNCATE (audit/migrations/0004_append_only.py) except where `audit.allow_truncate`
+    is on: this test database only, whose flushes between transactional tests truncate every table."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET audit.allow_truncate = 'on'")
+            cursor.execute("SET audit.allow_truncate = 'on'")
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_platform_directory():
     """Each process keeps a snapshot of the platforms (platforms/directory.py), refreshed when a platform is saved
