@@ -19,7 +19,7 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-faults bench-api clean
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -65,7 +65,7 @@ clean:
 	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
-bench: bench-dispatch bench-intake bench-queue bench-faults bench-api
+bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
@@ -75,6 +75,10 @@ bench-intake: $(STAMP)
 
 bench-queue: $(STAMP)
 	$(BIN)/python -P bench/triage_queue.py
+
+# Every list page (queue, review, referrals, cases, a case) at 1,000,000 items, beside its own SQL.
+bench-pages: $(STAMP)
+	$(BIN)/python -P bench/pages.py
 
 # The REST API under gunicorn (3 workers, as the Dockerfile) loaded by Locust (the `bench` extra), beside a bare
 # Django view and a one-row INSERT + COMMIT: docs/benchmarks.md.

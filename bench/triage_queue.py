@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 from bench.support import drop_database, recreate_database  # noqa: E402
-from cases import selectors as case_selectors  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triage_bench")
 N = int(os.environ.get("BENCH_ITEMS", "1000000"))
@@ -30,7 +29,8 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
 PLATFORMS = 60
 CASES = 200
 os.environ.update({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench-only", "ALLOWED_HOSTS": "testserver,localhost",
-                   "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "memory://"})
+                   "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "memory://",
+                   "STATIC_MANIFEST": "0"})  # no collectstatic here: static files under their own names
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 STATUSES = [("logged", 55), ("returned", 5), ("proposed", 10), ("approved", 20), ("rejected", 3),
@@ -40,8 +40,11 @@ CATEGORIES = ["incitement", "solicitation", "participation", "instruction", "thr
 LANGUAGES = ["ar", "en", "fr", "de", "ru", "ps", "tr"]
 
 
-def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logger_id) -> float:
-    """COPY N items with varied status, priority, platform (5 % none), case, assignee; returns seconds."""
+def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logger_id, proposer_id=None) -> float:
+    """COPY N items with varied status, priority, platform (5 % none), case, assignee, 3 % duplicates of an earlier
+    item, and (with `proposer_id`) a proposer on the items proposed or decided; returns seconds.
+
+    Run on a fresh table: item ids are then 1..N in COPY order, which the duplicates rely on."""
     from cases.actions.assessment import item_priority
 
     rng = random.Random(7)
@@ -49,8 +52,8 @@ def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logge
     columns = ("case_id", "url", "canonical_url", "platform_id", "kind", "categories", "language", "notes",
                "status", "logged_by_id", "decision_reason", "group_id", "severity", "confidence", "priority",
                "threat_to_life", "assignee_id", "hold_reason", "hold_requested_by", "held_from_status",
-               "first_seen_at", "updated_at")
-    sql = f"COPY referral_item ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)"
+               "first_seen_at", "updated_at", "proposed_by_id", "duplicate_of_id")
+    sql = f"COPY cases_item ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)"
     t0 = time.perf_counter()
     chunk = 100_000
     with connection.cursor() as cursor:
@@ -65,15 +68,19 @@ def load_items(connection, *, case_ids, platform_ids, group_ids, user_ids, logge
                 url = f"https://p{platform_id}.example/v/{n}"
                 assignee = str(rng.choice(user_ids)) if rng.random() < 0.3 else r"\N"
                 group = str(rng.choice(group_ids)) if rng.random() < 0.4 else r"\N"
+                status = rng.choice(population)
+                proposer = str(proposer_id) if proposer_id and status in ("proposed", "approved", "rejected") else r"\N"
+                duplicate = str(rng.randint(1, n)) if n and rng.random() < 0.03 else r"\N"
                 buf.write("\t".join([
                     str(rng.choice(case_ids)), url, url, platform_id, rng.choice(KINDS), cats,
-                    rng.choice(LANGUAGES), "", rng.choice(population), str(logger_id), "", group, str(severity),
+                    rng.choice(LANGUAGES), "", status, str(logger_id), "", group, str(severity),
                     str(confidence), str(item_priority(severity=severity, confidence=confidence, threat_to_life=ttl)),
                     "t" if ttl else "f", assignee, "", "", "", "2025-01-01 00:00:00+00", "2025-01-01 00:00:00+00",
+                    proposer, duplicate,
                 ]) + "\n")
             buf.seek(0)
             raw.copy_expert(sql, buf)
-        cursor.execute("ANALYZE referral_item")
+        cursor.execute("ANALYZE cases_item")
     return time.perf_counter() - t0
 
 
@@ -92,6 +99,7 @@ def main() -> None:
     from django.test import Client
 
     from accounts import services as account_services
+    from cases import selectors as case_selectors
     from cases.models import Case, Group
     from platforms import services as platform_services
 
@@ -139,7 +147,7 @@ def main() -> None:
 
         with connection.execute_wrapper(record):
             client.get(path)
-        item_sql = [(sql, params) for sql, params in captured if "referral_item" in sql]
+        item_sql = [(sql, params) for sql, params in captured if "cases_item" in sql]
         page_times, sql_times = [], []
         for _ in range(REQUESTS):  # alternate A/B so CPU drift hits both alike
             t0 = time.perf_counter()
