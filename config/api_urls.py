@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("referral.api.urls")),
     path("", include("intake.api_urls")),
     path("", include("evidence.api_urls")),
+    path("", include("search.api_urls")),
 ]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "intake",
     "evidence",
     "referral",
+    "search",
 ]
 # The sandbox platform, SMTP sink and demo data (`make run`, the tests); not in the production image.
 if importlib.util.find_spec("devtools") is not None:

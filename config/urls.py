@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("intake.urls")),
     path("", include("evidence.urls")),
+    path("", include("search.urls")),
 ]
