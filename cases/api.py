@@ -8,19 +8,20 @@ from rest_framework.response import Response
 
 from cases import selectors as case_selectors
 from cases import serializers as case_s
+from cases.actions import assessment as assessment_actions
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.api_base import ItemActionView
 from cases.models import Item, ItemStatus
-
-# Only an approved item has referrals (approval is final: cases/actions/items.py ITEM_ALLOWED), so only approved
-# rows need their referrals' ids read.
-APPROVED = ItemStatus.APPROVED
 from core.permissions import (
     IsAnalyst,
     IsAnalystOrSupervisor,
     IsUnitStaff,
 )
+
+# Only an approved item has referrals (approval is final: cases/actions/items.py ITEM_ALLOWED), so only approved
+# rows need their referrals' ids read.
+APPROVED = ItemStatus.APPROVED
 
 
 class CaseListCreate(generics.ListAPIView):
@@ -111,3 +112,13 @@ class ItemPropose(ItemActionView):
     def act(self, request, item_id, data):
         return item_actions.item_propose(actor=request.user, item_id=item_id)
 
+
+@extend_schema(request=case_s.AssessIn, responses=case_s.ItemOut)
+class ItemAssess(ItemActionView):
+    """Change the item's assessment: any of its fields; the priority follows (docs/triage.md)."""
+
+    permission_classes = [IsAnalystOrSupervisor]
+    input_serializer = case_s.AssessIn
+
+    def act(self, request, item_id, data):
+        return assessment_actions.item_assess_fields(actor=request.user, item_id=item_id, changes=dict(data))

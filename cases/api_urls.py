@@ -10,4 +10,5 @@ urlpatterns = [
     path("items/", api.ItemListCreate.as_view(), name="item-list"),
     path("items/<int:pk>/", api.ItemDetail.as_view(), name="item-detail"),
     path("items/<int:pk>/propose/", api.ItemPropose.as_view(), name="item-propose"),
+    path("items/<int:pk>/assess/", api.ItemAssess.as_view(), name="item-assess"),
 ]

@@ -29,6 +29,25 @@ class ItemIn(serializers.Serializer):
     platform = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
 
 
+class AssessIn(serializers.Serializer):
+    """Any of the assessment's fields; those left out keep their values."""
+
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices), required=False,
+                                       max_length=len(Category.choices))
+    group = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                     help_text="A group of the managed list (its id), or null for none.")
+    language = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    severity = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=7)
+    confidence = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
+    threat_to_life = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give at least one of: categories, group, language, severity, "
+                                              "confidence, threat_to_life.")
+        return attrs
+
+
 class ItemOut(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     referrals = serializers.SerializerMethodField()
@@ -37,7 +56,8 @@ class ItemOut(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = ["id", "case", "url", "canonical_url", "platform", "kind", "categories", "language", "notes",
-                  "status", "duplicate_of", "referrals", "created_at", "updated_at"]
+                  "status", "duplicate_of", "severity", "confidence", "threat_to_life", "priority", "group",
+                  "referrals", "created_at", "updated_at"]
 
     def get_referrals(self, obj) -> list[int]:
         return [r.pk for r in obj.referrals.all()]
@@ -57,7 +77,8 @@ def iso(value) -> str | None:
 
 
 ITEM_FIELDS = ("id", "case_id", "url", "canonical_url", "platform__slug", "kind", "categories", "language", "notes",
-               "status", "duplicate_of_id", "first_seen_at", "updated_at")
+               "status", "duplicate_of_id", "severity", "confidence", "threat_to_life", "priority", "group_id",
+               "first_seen_at", "updated_at")
 
 
 def item_row_json(row: dict, referral_ids: list[int]) -> dict:
@@ -66,7 +87,9 @@ def item_row_json(row: dict, referral_ids: list[int]) -> dict:
         "id": row["id"], "case": row["case_id"], "url": row["url"], "canonical_url": row["canonical_url"],
         "platform": row["platform__slug"], "kind": row["kind"], "categories": row["categories"],
         "language": row["language"], "notes": row["notes"], "status": row["status"],
-        "duplicate_of": row["duplicate_of_id"], "referrals": referral_ids, "created_at": iso(row["first_seen_at"]),
+        "duplicate_of": row["duplicate_of_id"], "severity": row["severity"], "confidence": row["confidence"],
+        "threat_to_life": row["threat_to_life"], "priority": row["priority"], "group": row["group_id"],
+        "referrals": referral_ids, "created_at": iso(row["first_seen_at"]),
         "updated_at": iso(row["updated_at"]),
     }
 
@@ -82,5 +105,7 @@ def item_json(item: Item, referral_ids: list[int] | None = None, platform_slug: 
         "id": item.pk, "case_id": item.case_id, "url": item.url, "canonical_url": item.canonical_url,
         "platform__slug": platform_slug, "kind": item.kind, "categories": item.categories,
         "language": item.language, "notes": item.notes, "status": item.status,
-        "duplicate_of_id": item.duplicate_of_id, "first_seen_at": item.first_seen_at, "updated_at": item.updated_at,
+        "duplicate_of_id": item.duplicate_of_id, "severity": item.severity, "confidence": item.confidence,
+        "threat_to_life": item.threat_to_life, "priority": item.priority, "group_id": item.group_id,
+        "first_seen_at": item.first_seen_at, "updated_at": item.updated_at,
     }, referral_ids)

@@ -40,18 +40,8 @@ def _assessment(item: Item) -> dict:
             "priority": item.priority}
 
 
-def item_assess(*, actor, item_id: int, categories: list[str] | None = None, group_id: int | None = None,
-                language: str = "", severity: int | None = None, confidence: int | None = None,
-                threat_to_life: bool = False) -> Item:
-    """Record an analyst's (or supervisor's) assessment of an open item and recompute its priority.
-
-    Checks the categories (TCO Art 2(7)), the group (from the managed list, active), the language code
-    (≤ 16 characters), severity 0–7 and confidence 0–3; raises InvalidInput with field errors and changes
-    nothing on bad input. Refuses items in a final status (TransitionNotAllowed). Writes one `item.assessed`
-    event with the assessment before and after. Raising the threat-to-life flag creates an Alert for the
-    supervisors in the same transaction (they see it on every page at once).
-    """
-    require_role(actor, TRIAGERS, "assessing items")
+def _validated(*, categories, group_id, language, severity, confidence) -> tuple:
+    """The assessment's values, cleaned: (categories, group, language); InvalidInput with field errors if bad."""
     errors: dict[str, list[str]] = {}
     categories = sorted(set(categories or []))
     bad = [c for c in categories if c not in Category.values]
@@ -70,33 +60,79 @@ def item_assess(*, actor, item_id: int, categories: list[str] | None = None, gro
             errors["group"] = [f"No active group {group_id} in the managed list."]
     if errors:
         raise InvalidInput("The assessment was not saved.", field_errors=errors)
+    return categories, group, language
+
+
+def _apply_locked(item: Item, *, actor, categories, group, language, severity, confidence, threat_to_life) -> Item:
+    if item.status in ITEM_FINAL:
+        raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; its assessment can no longer change.")
+    before = _assessment(item)
+    raised_flag = bool(threat_to_life) and not item.threat_to_life
+    item.categories = categories
+    item.group = group
+    item.language = language
+    item.severity = severity
+    item.confidence = confidence
+    item.threat_to_life = bool(threat_to_life)
+    item.priority = item_priority(severity=severity, confidence=confidence, threat_to_life=item.threat_to_life)
+    after = _assessment(item)
+    if after == before:
+        return item
+    item.save(update_fields=["categories", "group", "language", "severity", "confidence", "threat_to_life",
+                             "priority", "updated_at"])
+    if raised_flag:
+        alert = Alert.objects.create(
+            kind="threat_to_life",
+            message=f"Threat to life: item {item.pk} ({item.url[:200]}) in case {item.case_id}, flagged by "
+                    f"{actor.get_username()}. Act on it first.",
+        )
+        after["alert"] = alert.pk
+    audit.record(actor=actor, verb="item.assessed", obj=item, before=before, after=after)
+    return item
+
+
+def item_assess(*, actor, item_id: int, categories: list[str] | None = None, group_id: int | None = None,
+                language: str = "", severity: int | None = None, confidence: int | None = None,
+                threat_to_life: bool = False) -> Item:
+    """Record an analyst's (or supervisor's) assessment of an open item and recompute its priority.
+
+    Checks the categories (TCO Art 2(7)), the group (from the managed list, active), the language code
+    (≤ 16 characters), severity 0–7 and confidence 0–3; raises InvalidInput with field errors and changes
+    nothing on bad input. Refuses items in a final status (TransitionNotAllowed). Writes one `item.assessed`
+    event with the assessment before and after. Raising the threat-to-life flag creates an Alert for the
+    supervisors in the same transaction (they see it on every page at once).
+    """
+    require_role(actor, TRIAGERS, "assessing items")
+    categories, group, language = _validated(categories=categories, group_id=group_id, language=language,
+                                             severity=severity, confidence=confidence)
+    with transaction.atomic():
+        return _apply_locked(lock_item(item_id), actor=actor, categories=categories, group=group, language=language,
+                             severity=severity, confidence=confidence, threat_to_life=threat_to_life)
+
+
+ASSESSMENT_FIELDS = ("categories", "group", "language", "severity", "confidence", "threat_to_life")
+
+
+def item_assess_fields(*, actor, item_id: int, changes: dict) -> Item:
+    """Change some of an item's assessment (the API's partial form): `changes` holds any of ASSESSMENT_FIELDS
+    (`group` an id or None); the others keep their current values, read under the item's lock so that two
+    partial assessments at once lose neither. Otherwise as item_assess."""
+    require_role(actor, TRIAGERS, "assessing items")
+    unknown = sorted(set(changes) - set(ASSESSMENT_FIELDS))
+    if unknown:
+        raise InvalidInput("The assessment was not saved.",
+                           field_errors={name: ["Not a field of the assessment."] for name in unknown})
     with transaction.atomic():
         item = lock_item(item_id)
-        if item.status in ITEM_FINAL:
-            raise TransitionNotAllowed(f"Item {item.pk} is '{item.status}'; its assessment can no longer change.")
-        before = _assessment(item)
-        raised_flag = bool(threat_to_life) and not item.threat_to_life
-        item.categories = categories
-        item.group = group
-        item.language = language
-        item.severity = severity
-        item.confidence = confidence
-        item.threat_to_life = bool(threat_to_life)
-        item.priority = item_priority(severity=severity, confidence=confidence, threat_to_life=item.threat_to_life)
-        after = _assessment(item)
-        if after == before:
-            return item
-        item.save(update_fields=["categories", "group", "language", "severity", "confidence", "threat_to_life",
-                                 "priority", "updated_at"])
-        if raised_flag:
-            alert = Alert.objects.create(
-                kind="threat_to_life",
-                message=f"Threat to life: item {item.pk} ({item.url[:200]}) in case {item.case_id}, flagged by "
-                        f"{actor.get_username()}. Act on it first.",
-            )
-            after["alert"] = alert.pk
-        audit.record(actor=actor, verb="item.assessed", obj=item, before=before, after=after)
-    return item
+        merged = {"categories": item.categories, "group": item.group_id, "language": item.language,
+                  "severity": item.severity, "confidence": item.confidence, "threat_to_life": item.threat_to_life,
+                  **changes}
+        categories, group, language = _validated(categories=merged["categories"], group_id=merged["group"],
+                                                 language=merged["language"], severity=merged["severity"],
+                                                 confidence=merged["confidence"])
+        return _apply_locked(item, actor=actor, categories=categories, group=group, language=language,
+                             severity=merged["severity"], confidence=merged["confidence"],
+                             threat_to_life=merged["threat_to_life"])
 
 
 def item_assign(*, actor, item_ids: list[int], assignee_id: int | None) -> dict:

@@ -73,6 +73,8 @@ ACTIONS = {
                                                                 case_id=w["other_case"].pk)),
     "item_assess": (TRIAGERS, lambda a, w: assessment_actions.item_assess(actor=a, item_id=w["logged"].pk,
                                                                           categories=["threat"], severity=3)),
+    "item_assess_fields": (TRIAGERS, lambda a, w: assessment_actions.item_assess_fields(
+        actor=a, item_id=w["logged"].pk, changes={"severity": 4})),
     "item_assign": (TRIAGERS, lambda a, w: assessment_actions.item_assign(actor=a, item_ids=[w["logged"].pk],
                                                                           assignee_id=None)),
     "items_approve_locked": (DECIDERS, lambda a, w: item_actions.items_approve_locked([w["proposed"]], actor=a,
