@@ -66,9 +66,15 @@ QUEUE_SORTS = {sort: keyset.order for sort, keyset in QUEUE_KEYSETS.items()}
 QUEUE_PAGE_SIZE = 50
 
 
+# What a row of the queue shows, read as values in one query (no model instances): the joins are columns.
+QUEUE_ROW_FIELDS = ("id", "priority", "threat_to_life", "status", "url", "platform_id", "platform__name", "kind",
+                    "categories", "group_id", "group__name", "language", "case_id", "assignee_id",
+                    "assignee__username", "duplicate_of_id", "has_evidence")
+
+
 @dataclass
 class QueuePage:
-    rows: list
+    rows: list  # dicts of QUEUE_ROW_FIELDS, in the page's order
     next_cursor: str | None  # opaque to the page: "priority.id" (priority sort) or "id"
     sort: str
 
@@ -113,7 +119,8 @@ def _queue_filtered(user, filters: dict) -> QuerySet[Item]:
 
 def triage_queue(user, filters: dict, sort: str = "priority", after: str | None = None,
                  size: int = QUEUE_PAGE_SIZE) -> QueuePage:
-    """One page of the triage queue for the unit's staff: two queries whatever the filters and page.
+    """One page of the triage queue for the unit's staff: two queries whatever the filters and page (the keys of
+    the page, then its rows as QUEUE_ROW_FIELDS values).
 
     `filters` are cleaned values (see TriageFilterForm): statuses (list; default logged + returned), platform
     (id or "none"), case, category, group, kind, language, assignee (id, "me" or "unassigned"), duplicates
@@ -140,10 +147,10 @@ def triage_queue(user, filters: dict, sort: str = "priority", after: str | None 
     keys = keys[:size]
     ids = [key[-1] for key in keys]
     by_id = {
-        item.pk: item
-        for item in Item.objects.filter(pk__in=ids)
-        .select_related("platform", "case", "group", "assignee")
+        row["id"]: row
+        for row in Item.objects.filter(pk__in=ids)
         .annotate(has_evidence=Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
+        .values(*QUEUE_ROW_FIELDS)
     }
     rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = keyset.encode(keys[-1]) if more and keys else None

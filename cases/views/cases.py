@@ -3,21 +3,36 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases import selectors as case_selectors
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.forms import CaseForm, ItemLogForm
+from cases.models import CaseStatus, ItemKind, ItemStatus
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
+from core.form_rendering import FAST_RENDERER
 from core.paging import NEWEST_FIRST, keyset_page
 from core.roles import LIAISONS, PROPOSERS, SUPERVISORS, has_role
+from core.table_cells import NONE, href_format, html_row, status_html, time_html
 
 PROPOSABLE = ("logged", "returned")
+# A row of the cases table, filled in one pass (core/table_cells.html_row): a template's {{ }} per cell costs more.
+CASE_ROW = (
+    "<tr>\n"
+    '        <td><a href="{href}">Case {pk}</a></td>\n'
+    '        <th scope="row"><a href="{href}">{title}</a></th>\n'
+    "        <td>{status}</td>\n"
+    "        <td>{created_by}</td>\n"
+    "        <td>{created}</td>\n"
+    "      </tr>"
+)
 
 
 @require_safe
@@ -36,11 +51,11 @@ def home(request):
 @role_required(*UNIT_STAFF)
 def case_list(request):
     can_create = request.user.role in LOGGERS
-    form = CaseForm()
+    form = CaseForm(renderer=FAST_RENDERER)
     if request.method == "POST":
         if not can_create:
             raise PermissionDenied("Only analysts and supervisors may open a case.")
-        form = CaseForm(request.POST)
+        form = CaseForm(request.POST, renderer=FAST_RENDERER)
         if form.is_valid():
             try:
                 case = case_actions.case_create(actor=request.user, **form.cleaned_data)
@@ -49,24 +64,102 @@ def case_list(request):
             else:
                 messages.success(request, f"Case {case.pk} “{case.title}” opened.")
                 return redirect("case-detail", pk=case.pk)
-    page = keyset_page(request, case_selectors.cases_for(request.user).select_related("created_by"))
-    return render(request, "referral/case_list.html", {"page": page, "form": form, "can_create": can_create})
+    page = keyset_page(request, case_selectors.cases_for(request.user).values_list(
+        "id", "title", "status", "created_by__username", "created_at"))  # the id first: keyset_page's cursor
+    href, statuses, tz = href_format("case-detail"), dict(CaseStatus.choices), timezone.get_current_timezone()
+    rows = [html_row(CASE_ROW, {"pk": pk, "href": href.format(pk), "title": title, "created_by": created_by,
+                                "status": status_html(status, statuses.get(status, status)),
+                                "created": time_html(created_at, tz)})
+            for pk, title, status, created_by, created_at in page.rows]
+    return render(request, "referral/case_list.html",
+                  {"page": page, "rows": rows, "form": form, "can_create": can_create})
+
+
+# A row of the case's items table, filled in one pass by _item_rows (core/table_cells.html_row): a template's
+# {{ }} per cell costs more than all of it.
+ITEM_ROW = (
+    '<tr id="item-{pk}">\n'
+    '        <th scope="row"><a href="{href}">Item {pk}</a></th>\n'
+    '        <td class="url">{url}</td>\n'
+    '        <td class="url">{canonical_url}</td>\n'
+    "        <td>{platform}</td>\n"
+    "        <td>{kind}</td>\n"
+    "        <td>{categories}</td>\n"
+    "        <td>\n"
+    '          <span class="status status-{status}">{status_label}</span>\n'
+    "          {reason}\n"
+    "        </td>\n"
+    '        <td class="num">{priority}{ttl_label}</td>\n'
+    "        <td>{assignee}</td>\n"
+    "        <td>{duplicate}</td>\n"
+    "        <td>\n"
+    "          {referrals}\n"
+    "        </td>{propose}\n"
+    "      </tr>"
+)
+REASON = '<div class="reason">Reason: {reason}</div>'
+DUPLICATE = '<a href="{href}#item-{pk}">Item {pk}</a>'
+REFERRAL = '<a href="{href}">Referral {pk}</a>:\n            <span class="status status-{status}">{label}</span>'
+PROPOSE_CELL = "\n        <td>{form}</td>"
+PROPOSE_FORM = (
+    '\n          <form method="post" action="{action}" class="inline">\n'
+    '            <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">\n'
+    '            <button type="submit">Propose<span class="visually-hidden"> item {pk}</span></button>\n'
+    "          </form>\n        "
+)
+TTL_LABEL = mark_safe(' <strong class="ttl-label">Threat to life</strong>')  # noqa: S308  (a constant)
+NO_PLATFORM = mark_safe('<span class="warning-text">No platform matched</span>')  # noqa: S308  (a constant)
+# What the table shows, one query (the joins are columns); the id first: keyset_page's cursor.
+ITEM_COLUMNS = ("id", "url", "canonical_url", "platform_id", "platform__name", "kind", "categories", "status",
+                "decision_reason", "priority", "threat_to_life", "assignee__username", "duplicate_of_id",
+                "duplicate_of__case_id")
 
 
 def _case_items(request, case):
-    """One page of the case's items with everything the table shows, in a fixed number of queries."""
-    referrals = (case_selectors.related_model("referrals").objects.only("id", "item_id", "status", "instrument")
-                 .order_by("id"))
-    items = (
-        case_selectors.items_for(request.user)
-        .filter(case=case)
-        .select_related("logged_by", "assignee")
-        .annotate(duplicate_case_id=F("duplicate_of__case_id"))
-        # The selector's own prefetch loads only referral ids; this table also shows their statuses.
-        .prefetch_related(None)
-        .prefetch_related(Prefetch("referrals", queryset=referrals))
-    )
-    return keyset_page(request, items)
+    """One page of the case's items with their referrals: two queries, whatever the page holds."""
+    items = case_selectors.items_for(request.user).filter(case=case).prefetch_related(None)
+    page = keyset_page(request, items.values_list(*ITEM_COLUMNS))
+    referral_model = case_selectors.related_model("referrals")
+    referrals: dict[int, list] = {}
+    if page.rows:
+        found = (referral_model.objects.filter(item_id__in=[row[0] for row in page.rows]).order_by("id")
+                 .values_list("item_id", "id", "status"))
+        for item_id, referral_id, status in found:
+            referrals.setdefault(item_id, []).append((referral_id, status))
+    return page, referrals
+
+
+def _item_rows(request, page, referrals, can_propose: bool) -> list[SafeString]:
+    """The items table's rows (ITEM_ROW), in one pass."""
+    item_href, case_href = href_format("item-detail"), href_format("case-detail")
+    referral_href, propose_href = href_format("referral-detail"), href_format("item-propose")
+    kinds, statuses = dict(ItemKind.choices), dict(ItemStatus.choices)
+    referral_statuses = dict(case_selectors.related_model("referrals")._meta.get_field("status").flatchoices)
+    csrf = get_token(request) if can_propose else ""  # one token for the page's forms, as {% csrf_token %} does
+    rows = []
+    for (pk, url, canonical_url, platform_id, platform, kind, categories, status, reason, priority, ttl, assignee,
+         duplicate_of, duplicate_case) in page.rows:
+        links = [html_row(REFERRAL, {"href": referral_href.format(rid), "pk": rid, "status": rstatus,
+                                     "label": referral_statuses.get(rstatus, rstatus)})
+                 for rid, rstatus in referrals.get(pk, ())]
+        propose = ""
+        if can_propose:
+            form = html_row(PROPOSE_FORM, {"action": propose_href.format(pk), "csrf": csrf, "pk": pk}) \
+                if status in PROPOSABLE else ""
+            propose = html_row(PROPOSE_CELL, {"form": form})
+        rows.append(html_row(ITEM_ROW, {
+            "pk": pk, "href": item_href.format(pk), "url": url, "canonical_url": canonical_url,
+            "platform": (platform if platform_id else "") or NO_PLATFORM, "kind": kinds.get(kind, kind),
+            "categories": ", ".join(categories or []) or "—", "status": status,
+            "status_label": statuses.get(status, status),
+            "reason": html_row(REASON, {"reason": reason}) if reason else "",
+            "priority": priority, "ttl_label": TTL_LABEL if ttl else "", "assignee": assignee or "—",
+            "duplicate": html_row(DUPLICATE, {"href": case_href.format(duplicate_case), "pk": duplicate_of})
+            if duplicate_of else NONE,
+            "referrals": mark_safe("<br>\n            ".join(links)) if links else NONE,  # noqa: S308  (built escaped)
+            "propose": propose,
+        }))
+    return rows
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -79,7 +172,7 @@ def case_detail(request, pk: int):
     if request.method == "POST":
         if not can_log:
             raise PermissionDenied("Only analysts and supervisors may log items.")
-        form = ItemLogForm(request.POST)
+        form = ItemLogForm(request.POST, renderer=FAST_RENDERER)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -96,14 +189,16 @@ def case_detail(request, pk: int):
                 messages.success(request, f"Item {item.pk} logged ({where}).{note}")
                 return redirect("case-detail", pk=case.pk)
     elif can_log:
-        form = ItemLogForm()
+        form = ItemLogForm(renderer=FAST_RENDERER)
+    page, referrals = _case_items(request, case)
+    can_propose = has_role(request.user, PROPOSERS)
     context = {
         "case": case,
-        "page": _case_items(request, case),
+        "page": page,
+        "rows": _item_rows(request, page, referrals, can_propose),
         "form": form,
         "can_log": can_log,
-        "can_propose": has_role(request.user, PROPOSERS),
-        "proposable": PROPOSABLE,
+        "can_propose": can_propose,
         "timeline": case_selectors.case_timeline(case, before=_cursor(request, "events_before")),
         "events_first_query": _without(request, "events_before"),
         "can_close": has_role(request.user, SUPERVISORS),

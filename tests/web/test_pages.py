@@ -473,28 +473,39 @@ def add_referrals(analyst, supervisor, case, count, start=0):
             approval.item_approve(actor=supervisor, item_id=item.pk)
 
 
-@pytest.mark.parametrize("rows", [2, 12])
+ROW_MARKS = {  # how each list marks one of its rows
+    "/cases/": '<td><a href="/cases/', "case": '<tr id="item-', "/review/": '<section class="review-item"',
+    "/referrals/": '<th scope="row"><a href="/referrals/',
+}
+
+
+# 104 rows: every list holds more than a page (50), so the budget is that of a full page whatever its length.
+@pytest.mark.parametrize("rows", [2, 104])
 def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_2, supervisor, liaison_a, case,
                                                    platform_a, django_assert_max_num_queries, rows):
-    add_referrals(analyst, supervisor_2, case, rows)
+    add_referrals(analyst, supervisor_2, case, rows)  # rows items, rows / 2 referrals, rows / 2 proposals
     for n in range(rows):
         case_actions.case_create(actor=analyst, title=f"Case {n}")
+    shown = min(rows // 2, 50)
     visits = [
-        (analyst, "/cases/", 3),  # session, user, one page of cases with their creators
+        (analyst, "/cases/", 3, "/cases/", min(rows + 1, 50)),  # session, user, one page of cases with creators
         # session, user, case, items, their referrals, platforms (form), timeline, staff to assign the case to;
         # elsewhere than on PostgreSQL the summary is one more query (cases_with_summary, case_summary)
-        (analyst, f"/cases/{case.pk}/", 8 if connection.vendor == "postgresql" else 9),
+        (analyst, f"/cases/{case.pk}/", 8 if connection.vendor == "postgresql" else 9, "case", min(rows, 50)),
         # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more.
-        (supervisor, "/review/", 5),  # session, user, proposed items with case, platform and people
-        (supervisor, "/referrals/", 5),  # session, user, referrals with item and platform
-        (liaison_a, "/referrals/", 4),  # ... and the liaison's platform, named in the page
-        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 7),  # + referral, deliveries, attempts
+        (supervisor, "/review/", 5, "/review/", shown),  # session, user, proposed items with case, platform, people
+        (supervisor, "/referrals/", 5, "/referrals/", shown),  # session, user, referrals with item and platform
+        (analyst, "/referrals/?status=queued", 3, "/referrals/", shown),
+        (liaison_a, "/referrals/", 4, "/referrals/", shown),  # ... and the liaison's platform, named in the page
+        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 7, None, 0),  # + referral, deliveries, attempts
     ]
-    for user, path, budget in visits:
+    for user, path, budget, rows_of, expected in visits:
         client = browser(user)
         with django_assert_max_num_queries(budget):
             res = client.get(path)
         assert res.status_code == 200, path
+        if rows_of:
+            assert page_text(res).count(ROW_MARKS[rows_of]) == expected, path
 
 
 def test_long_lists_are_paged_by_id(browser, analyst, case, platform_a):
