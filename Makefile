@@ -19,7 +19,7 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -65,7 +65,7 @@ clean:
 	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
-bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api
+bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api bench-audit
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
@@ -89,6 +89,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench-api: $(BENCH_STAMP)
 	$(BIN)/python -P bench/api.py
+
+# The audit chain: writers with and without the global lock it had, the sealer, verification (docs/benchmarks.md).
+bench-audit: $(STAMP)
+	$(BIN)/python -P bench/audit_chain.py
 
 # The fault suite's bigger version: 10,000 referrals, five worker kills, Redis restarted and flushed.
 bench-faults: $(STAMP)

@@ -26,8 +26,6 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.support import recreate_database  # noqa: E402
-from cases.actions import cases as case_actions  # noqa: E402
-from intake import actions as intake_actions  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intake_bench")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "26000,1000000").split(",")]
@@ -62,6 +60,7 @@ def child(path: str, case_id: int, username: str) -> None:
     from django.contrib.auth import get_user_model
 
     from cases.models import Case
+    from intake import actions as intake_actions
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     user = get_user_model().objects.get(username=username)
@@ -112,6 +111,7 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts import services as account_services
+    from cases.actions import cases as case_actions
     from platforms.models import Platform, PlatformDomain
 
     call_command("migrate", verbosity=0)

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import queue
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -65,8 +66,48 @@ def _copy_value(value) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
-def _insert_items(rows: list[dict], job: ImportJob) -> list[int]:
-    """Insert the new items; return their ids in order. PostgreSQL: ids from the sequence, then one COPY."""
+# COPY's columns: the id and the duplicate link (decided by the writer), then a row's own values (written as COPY
+# text by the reader, `copy_text`), then the values every row of the chunk shares.
+_ROW_FIELDS = ("url", "canonical_url", "platform_id", "kind", "categories", "language", "notes", "group_id")
+_NULL = "\\N"
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
+def _text(value: str) -> str:
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+_categories_text: dict[tuple, str] = {}
+
+
+def copy_text(row: dict) -> str:
+    """A checked row's own values (parsing.parse_row) as tab-separated COPY text, in _ROW_FIELDS order."""
+    categories = tuple(row["categories"])
+    cats = _categories_text.get(categories)
+    if cats is None:
+        cats = _categories_text[categories] = _copy_value(list(categories))
+    platform_id, group_id = row["platform_id"], row["group_id"]
+    platform = _NULL if platform_id is None else platform_id
+    group = _NULL if group_id is None else group_id
+    return (f"{_text(row['url'])}\t{_text(row['canonical_url'])}\t{platform}\t{row['kind']}\t{cats}\t"
+            f"{_text(row['language'])}\t{_text(row['notes'])}\t{group}")
+
+
+def _sequence(cursor, table: str) -> str:
+    sequence = _SEQUENCES.get(table)
+    if sequence is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = _SEQUENCES[table] = cursor.fetchone()[0]
+    return sequence
+
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _insert_items(rows: list, job: ImportJob) -> list[int]:
+    """Insert the new items; return their ids in order. PostgreSQL: `rows` are (duplicate_of_id, copy_text),
+    ids come from the sequence in one query, and one COPY writes them; elsewhere `rows` are parse_row's dicts
+    with their duplicate_of_id, written by bulk_create."""
     now = timezone.now()
     common = {"case_id": job.case_id, "logged_by_id": job.created_by_id, "import_job_id": job.pk,
               "status": ItemStatus.LOGGED, "first_seen_at": now, "updated_at": now}
@@ -74,60 +115,59 @@ def _insert_items(rows: list[dict], job: ImportJob) -> list[int]:
         items = [Item(**common, **{k: v for k, v in row.items() if k != "warnings"}) for row in rows]
         return [item.pk for item in Item.objects.bulk_create(items, batch_size=1000)]
     table = Item._meta.db_table
-    fields = [f for f in Item._meta.concrete_fields]
+    fields = {f.attname: f for f in Item._meta.concrete_fields}
+    shared = [f for name, f in fields.items() if name not in ("id", "duplicate_of_id", *_ROW_FIELDS)]
+    constants = []
+    for f in shared:
+        if f.attname in common:
+            constants.append(_copy_value(common[f.attname]))
+        elif f.has_default() or not f.null:
+            constants.append(_copy_value(f.get_default()))
+        else:
+            constants.append("\\N")
+    tail = "\t".join(constants)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                       [_sequence(cursor, table), len(rows)])
         ids = [r[0] for r in cursor.fetchall()]
-        constants = {}
-        for f in fields:
-            if f.attname in common:
-                constants[f.attname] = _copy_value(common[f.attname])
-            elif f.has_default() or not f.null:
-                constants[f.attname] = _copy_value(f.get_default())
-            else:
-                constants[f.attname] = "\\N"
-        buf = io.StringIO()
-        write = buf.write
-        for item_id, row in zip(ids, rows, strict=True):
-            parts = []
-            for f in fields:
-                name = f.attname
-                if name == "id":
-                    parts.append(str(item_id))
-                elif name in row:
-                    parts.append(_copy_value(row[name]))
-                else:
-                    parts.append(constants[name])
-            write("\t".join(parts))
-            write("\n")
-        buf.seek(0)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buf)
+        text = "".join([f"{item_id}\t{_NULL if dup is None else dup}\t{own}\t{tail}\n"
+                        for item_id, (dup, own) in zip(ids, rows, strict=True)])
+        columns = ", ".join(connection.ops.quote_name(fields[name].column)
+                            for name in ("id", "duplicate_of_id", *_ROW_FIELDS))
+        columns += ", " + ", ".join(connection.ops.quote_name(f.column) for f in shared)
+        # One read of the whole chunk: psycopg2 reads its file in pieces of `size`, each a trip through Python
+        # (and the GIL, which the reader thread holds most of the time).
+        data = io.StringIO(text)
+        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", data,
+                                  size=len(text) + 1)
     return ids
 
 
+_CASE_LOCK = 0x494D5054  # with the case id: one import at a time per case, so no duplicate slips in between
+
+
 def _existing(canonical_urls: list[str], case_id: int) -> dict[str, tuple[int | None, int | None]]:
-    """canonical URL → (first original item anywhere, first item in this case), in one query."""
-    if not canonical_urls:
-        return {}
+    """canonical URL → (first original item anywhere, first item in this case), in one query. On PostgreSQL the
+    same round trip takes the case's import lock first."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # A join on unnest() makes one index probe per URL; `= ANY(array)` of 5,000 was twice as slow.
             # During a bulk load the table's statistics lag far behind its size, and the planner then picks a
             # parallel sequential scan and sort of the whole table (~0.5 s a chunk at 1M rows) plus JIT. The
             # right plan is known: probe the index. SET LOCAL ends with the chunk's transaction.
-            cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_mergejoin = off; "
-                           "SET LOCAL enable_hashjoin = off; SET LOCAL jit = off")
             cursor.execute(
-                "SELECT i.canonical_url, MIN(i.id) FILTER (WHERE i.duplicate_of_id IS NULL), "  # noqa: S608  (table names from _meta)
+                "SELECT pg_advisory_xact_lock(%s, %s); "  # noqa: S608  (the table's name from _meta)
+                "SET LOCAL enable_seqscan = off; SET LOCAL enable_mergejoin = off; "
+                "SET LOCAL enable_hashjoin = off; SET LOCAL jit = off; "
+                "SELECT i.canonical_url, MIN(i.id) FILTER (WHERE i.duplicate_of_id IS NULL), "
                 "MIN(i.id) FILTER (WHERE i.case_id = %s) FROM unnest(%s::text[]) AS u(c) "
                 f"JOIN {connection.ops.quote_name(Item._meta.db_table)} i ON i.canonical_url = u.c "
                 "GROUP BY i.canonical_url",
-                [case_id, canonical_urls],
+                [_CASE_LOCK, case_id, case_id, canonical_urls],
             )
             return {c: (original, in_case) for c, original, in_case in cursor.fetchall()}
+    if not canonical_urls:
+        return {}
     found: dict[str, tuple[int | None, int | None]] = {}
     for item_id, c, dup, item_case in (Item.objects.filter(canonical_url__in=canonical_urls).order_by("id")
                                        .values_list("id", "canonical_url", "duplicate_of_id", "case_id")):
@@ -137,53 +177,68 @@ def _existing(canonical_urls: list[str], case_id: int) -> dict[str, tuple[int | 
     return found
 
 
+def compact(row: dict, postgres: bool):
+    """What a chunk keeps of a checked row until it is written: (canonical URL, warnings, the row's values), the
+    values as COPY text on PostgreSQL (no dict per row lives on), the dict elsewhere."""
+    if postgres:
+        return row["canonical_url"], row["warnings"], copy_text(row)
+    return row["canonical_url"], row["warnings"], {k: v for k, v in row.items() if k != "warnings"}
+
+
 def _write_chunk(run: _Run, chunk: list) -> None:
-    """Decide, insert and count one chunk (lines in order: (line, row) or (line, reason)), in one transaction."""
+    """Decide, insert and count one chunk, in one transaction. `chunk` holds lines in order: (line, compact(row))
+    for a checked row, (line, reason) for a rejected one."""
     job = run.job
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # one import at a time per case: no duplicate slips in between
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x494D5054, job.case_id])
-        existing = _existing(list({row["canonical_url"] for _, row in chunk if isinstance(row, dict)}),
-                             job.case_id)
-        new_rows: list[dict] = []
+        existing = _existing(list({row[0] for _, row in chunk if type(row) is tuple}), job.case_id)
+        new_rows: list = []
+        new_info: list = []  # (duplicate_of_id, warnings) of each new row
         new_index: dict[str, int] = {}  # canonical URL → position in new_rows (repeats within the chunk)
         outcomes = []
         for line, row in chunk:
-            if not isinstance(row, dict):
-                outcomes.append((line, "rejected", row))
+            if type(row) is not tuple:
+                outcomes.append((line, row, None))
                 continue
-            c = row["canonical_url"]
+            c, warnings, values = row
+            at = new_index.get(c)
+            if at is not None:
+                outcomes.append((line, None, -1 - at))  # a repeat of a new row: negative positions
+                continue
             original, in_case = existing.get(c, (None, None))
-            if c in new_index:
-                outcomes.append((line, "duplicate", ("new", new_index[c])))
-            elif in_case is not None:
-                outcomes.append((line, "duplicate", in_case))
+            if in_case is not None:
+                outcomes.append((line, None, in_case))
+                continue
+            new_index[c] = at = len(new_rows)
+            if postgres:
+                new_rows.append((original, values))
             else:
-                row["duplicate_of_id"] = original
-                new_index[c] = len(new_rows)
-                new_rows.append(row)
-                outcomes.append((line, "accepted", ("new", new_index[c])))
-        ids = _insert_items([{k: v for k, v in r.items() if k != "warnings"} for r in new_rows], job) \
-            if new_rows else []
-        for line, outcome, ref in outcomes:
-            if outcome == "rejected":
-                run.reject(line, ref)
+                values["duplicate_of_id"] = original
+                new_rows.append(values)
+            new_info.append((original, warnings))
+            outcomes.append((line, "", at))
+        ids = _insert_items(new_rows, job) if new_rows else []
+        writerow = run.report.writerow
+        offset = run.line_offset
+        for line, reason, ref in outcomes:
+            if reason:
+                run.reject(line, reason)
                 continue
             run.processed += 1
-            shown = line + run.line_offset
-            if outcome == "duplicate":
+            shown = line + offset
+            if reason is None:
                 run.duplicates += 1
-                item_id = ids[ref[1]] if isinstance(ref, tuple) else ref
-                run.report.writerow([shown, "duplicate", item_id, f"Already in this case as item {item_id}."])
+                item_id = ids[-1 - ref] if ref < 0 else ref
+                writerow([shown, "duplicate", item_id, f"Already in this case as item {item_id}."])
                 continue
             run.accepted += 1
-            row = new_rows[ref[1]]
-            notes = []
-            if row["duplicate_of_id"]:
-                notes.append(f"Linked as a duplicate of item {row['duplicate_of_id']} (another case).")
-            notes += row["warnings"]
-            run.report.writerow([shown, "accepted", ids[ref[1]], " ".join(notes)])
+            original, warnings = new_info[ref]
+            if original or warnings:
+                notes = [f"Linked as a duplicate of item {original} (another case)."] if original else []
+                notes += warnings
+                writerow([shown, "accepted", ids[ref], " ".join(notes)])
+            else:
+                writerow([shown, "accepted", ids[ref], ""])
         if ids:
             audit.record_many([{
                 "actor": job.created_by, "verb": "items.imported", "object_type": "importjob",
@@ -263,6 +318,7 @@ def _read_rows(reader, lines: _Lines, writer: _ChunkWriter, run: _Run, known: di
     chunk: list = []
     queued = 0
     end = lines.number
+    postgres = connection.vendor == "postgresql"
     while True:
         start = end + 1
         try:
@@ -281,7 +337,8 @@ def _read_rows(reader, lines: _Lines, writer: _ChunkWriter, run: _Run, known: di
             elif not any(f.strip() for f in fields):
                 continue  # blank line
             else:
-                chunk.append((start, _check(fields, known, others, width, run.ctx)))
+                row = _check(fields, known, others, width, run.ctx)
+                chunk.append((start, compact(row, postgres) if type(row) is dict else row))
         if queued + len(chunk) > limit:
             chunk.pop()
             writer.put(chunk)

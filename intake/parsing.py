@@ -46,27 +46,30 @@ csv.field_size_limit(LINE_LIMIT)
 
 class _Lines:
     """The file's physical lines, never more than LINE_LIMIT characters held; longer lines become blank and are
-    remembered in `oversized` (by line number) so the row can be rejected with its reason."""
+    remembered in `oversized` (by line number) so the row can be rejected with its reason. `number` is the
+    number of lines read so far."""
 
     def __init__(self, text):
         self.text = text
         self.number = 0
         self.oversized: set[int] = set()
+        self._lines = self._read()  # one generator: the header's loop and the CSV reader share it
 
     def __iter__(self):
-        return self
+        return self._lines
 
-    def __next__(self) -> str:
-        line = self.text.readline(LINE_LIMIT + 1)
-        if not line:
-            raise StopIteration
-        self.number += 1
-        if len(line) > LINE_LIMIT and line[-1] not in "\r\n":
-            while (rest := self.text.readline(LINE_LIMIT)) and rest[-1] not in "\r\n":
-                pass
-            self.oversized.add(self.number)
-            return "\n"
-        return line
+    def _read(self):
+        readline = self.text.readline
+        number = 0
+        while line := readline(LINE_LIMIT + 1):
+            number += 1
+            self.number = number
+            if len(line) > LINE_LIMIT and line[-1] not in "\r\n":
+                while (rest := readline(LINE_LIMIT)) and rest[-1] not in "\r\n":
+                    pass
+                self.oversized.add(number)
+                line = "\n"
+            yield line
 
 
 def _header(lines: _Lines) -> tuple[str, list[str]]:
@@ -99,6 +102,7 @@ class _Context:
     groups: dict[str, int]
     hosts: dict[str, int | None] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the column's text → the checked list
 
     @classmethod
     def load(cls) -> "_Context":
@@ -126,6 +130,18 @@ class _Context:
         self.hosts[hostname] = found
         return found
 
+    def categories_of(self, text: str) -> tuple[str, ...]:
+        """The categories column checked (raises RowRejected); the few distinct texts of a file are kept."""
+        try:
+            return self.categories[text]
+        except KeyError:
+            pass
+        found = _categories(text)
+        if len(self.categories) > 10_000:
+            self.categories.clear()
+        self.categories[text] = found
+        return found
+
     def warnings_of(self, hostname: str) -> list[str]:
         try:
             return self.warnings[hostname]
@@ -140,6 +156,14 @@ class _Context:
 
 class RowRejected(ValueError):
     pass
+
+
+def _categories(text: str) -> tuple[str, ...]:
+    categories = sorted({c.strip().lower() for c in _CATEGORY_SPLIT.split(text) if c.strip()})
+    bad = [c for c in categories if c not in _CATEGORIES]
+    if bad:
+        raise RowRejected(f"Unknown categories {', '.join(bad)}; use: {', '.join(Category.values)}.")
+    return tuple(categories)
 
 
 def parse_row(values: dict[str, str], extra: list[tuple[str, str]], ctx: _Context) -> dict:
@@ -160,10 +184,7 @@ def parse_row(values: dict[str, str], extra: list[tuple[str, str]], ctx: _Contex
     kind = values.get("kind", "").strip().lower() or ItemKind.POST
     if kind not in _KINDS:
         raise RowRejected(f"Unknown kind '{kind}'; use one of: {', '.join(ItemKind.values)}.")
-    categories = sorted({c.strip().lower() for c in _CATEGORY_SPLIT.split(values.get("categories", "")) if c.strip()})
-    bad = [c for c in categories if c not in _CATEGORIES]
-    if bad:
-        raise RowRejected(f"Unknown categories {', '.join(bad)}; use: {', '.join(Category.values)}.")
+    categories = list(ctx.categories_of(values.get("categories", "")))
     language = values.get("language", "").strip()
     if len(language) > 16:
         raise RowRejected("The language is longer than 16 characters (give a code such as 'ar' or 'en').")

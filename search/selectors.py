@@ -6,16 +6,16 @@ liaison only their own platform's referrals; anyone else nothing (NotPermitted).
 Every query is bounded and indexed: at most LIMIT rows a group (one more is read to know there are more), newest
 first, no COUNT, no OFFSET. One query per way of matching:
 
-| the search | items | referrals | cases |
-|---|---|---|---|
-| a URL | canonical_url = the canonical form or the URL as typed (item_canonical_idx) | of those items | |
-| a number | id | id | id |
-| the unit's reference | | in that message (Delivery id range, its primary key) | |
-| anything but a URL | | platform_reference, any case (referral_platform_ref_idx) | |
-| words | notes, full-text (item_notes_fts_idx) | | title contains each word (case_title_trgm_idx) |
+- a URL: items whose canonical_url is the canonical form or the URL as typed (item_canonical_idx), and their
+  referrals;
+- a number: the item, referral and case with that id (or only the kind its hint names);
+- the unit's reference of a message: the referrals in that Delivery (an id range of its primary key);
+- anything but a URL: referrals by platform_reference, in any case (referral_platform_ref_idx);
+- words: items by the words of their notes, full-text (item_notes_fts_idx; the planner walks the items newest first
+  instead when a word is in most notes), and cases whose title contains every word (case_title_trgm_idx).
 
-The indexes are PostgreSQL's (search/migrations/0001_search_indexes.py). On SQLite, words are matched with
-LIKE (every word a substring of the notes or title), slower but the same results for whole words.
+The indexes are PostgreSQL's (search/migrations/0001_search_indexes.py). On SQLite, words are matched with LIKE
+(every word a substring of the notes or the title): slower, and the same results for whole words.
 """
 
 from dataclasses import dataclass, field
@@ -124,7 +124,7 @@ def _item_finders(query: Query, platform_id) -> list[tuple[str, QuerySet]]:
     if query.kind == NUMBER and ITEMS in query.number_kinds:
         finders.append((MATCH_NUMBER, _items().filter(pk=query.number)))
     if query.words:
-        finders.append((MATCH_NOTES, _items().exclude(notes="").filter(_notes_match(query))))
+        finders.append((MATCH_NOTES, _items().filter(_notes_match(query))))
     return finders
 
 

@@ -4,7 +4,9 @@ Each function is one transaction: lock the row, check the move against ITEM_ALLO
 changed object. Only this module assigns `Item.status` (approval, return and rejection go through `item_transition`).
 """
 
+import json
 import logging
+from types import SimpleNamespace
 
 from django.db import transaction
 
@@ -139,6 +141,27 @@ def items_approve_locked(items: list[Item], *, actor, now) -> None:
     Item.objects.filter(pk__in=[i.pk for i in items]).update(status=S.APPROVED, decided_by=actor, updated_at=now)
     for item in items:
         item.status, item.decided_by, item.updated_at = S.APPROVED, actor, now
+
+
+class LockedItem:
+    """A locked item as bulk approval reads it: the values its checks use, not a model instance."""
+
+    __slots__ = ("pk", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url", "platform",
+                 "decided_by", "updated_at")
+
+    def __init__(self, pk, status, proposed_by_id, categories, platform_id, canonical_url, url, slug):
+        self.pk, self.status, self.proposed_by_id = pk, status, proposed_by_id
+        self.categories = json.loads(categories) if isinstance(categories, str) else categories
+        self.platform_id, self.canonical_url, self.url = platform_id, canonical_url, url
+        self.platform = SimpleNamespace(slug=slug)
+
+
+def lock_items_for_approval(ids: list[int]) -> dict[int, LockedItem]:
+    """Lock the items in id order (FOR NO KEY UPDATE of the items alone, core/locking.py) and read them."""
+    rows = (Item.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids).order_by("id")
+            .values_list("id", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url",
+                         "platform__slug"))
+    return {row[0]: LockedItem(*row) for row in rows}
 
 
 def item_propose(*, actor, item_id: int) -> Item:

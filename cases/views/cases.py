@@ -203,13 +203,20 @@ def case_detail(request, pk: int):
         "events_first_query": _without(request, "events_before"),
         "can_close": has_role(request.user, SUPERVISORS),
         "assignees": _assignees() if can_log else [],
-        "summary": case_selectors.case_summary(case),
+        "summary": _printable(case_selectors.case_summary(case)),
     }
     if context["timeline"].older_cursor:
         query = request.GET.copy()
         query["events_before"] = str(context["timeline"].older_cursor)
         context["events_older_query"] = query.urlencode()
     return render(request, "referral/case_detail.html", context)
+
+
+def _printable(summary: dict) -> dict:
+    """The summary's counts as str: a template localises every int it prints (60 platforms, 60 localisations)."""
+    return {**summary, "status": {key: str(n) for key, n in summary["status"].items()},
+            "category": {key: str(n) for key, n in summary["category"].items()},
+            "platform": [(name, str(n)) for name, n in summary["platform"]]}
 
 
 def _assignees():

@@ -142,7 +142,7 @@ def _taken_down(canonical_urls) -> dict[str, Referral]:
 
 
 def _check_approvable(item, *, actor, contact_points: list[ContactPoint], taken_down=None) -> None:
-    """The rules of approval, for one locked item (an Item, or _Locked). Raises DomainError.
+    """The rules of approval, for one locked item (an Item, or cases.actions.items.LockedItem). Raises DomainError.
 
     `taken_down` maps canonical URLs to a referral that already got that content removed (looked up here when
     not given): such an item is not referred again.
@@ -213,27 +213,6 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
     return item
 
 
-class _Locked:
-    """A locked item as bulk approval reads it: the values its checks use, not a model instance."""
-
-    __slots__ = ("pk", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url", "platform",
-                 "decided_by", "updated_at")
-
-    def __init__(self, pk, status, proposed_by_id, categories, platform_id, canonical_url, url, slug):
-        self.pk, self.status, self.proposed_by_id = pk, status, proposed_by_id
-        self.categories = json.loads(categories) if isinstance(categories, str) else categories
-        self.platform_id, self.canonical_url, self.url = platform_id, canonical_url, url
-        self.platform = SimpleNamespace(slug=slug)
-
-
-def _lock_items(ids: list[int]) -> dict[int, _Locked]:
-    """Lock the items in id order (FOR NO KEY UPDATE of the items alone, core/locking.py) and read them."""
-    rows = (Item.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids).order_by("id")
-            .values_list("id", "status", "proposed_by_id", "categories", "platform_id", "canonical_url", "url",
-                         "platform__slug"))
-    return {row[0]: _Locked(*row) for row in rows}
-
-
 @retry_on_conflict
 def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrument.REFERRAL) -> dict:
     """Approve many proposed items in one transaction (an action day's batch).
@@ -248,7 +227,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
     with transaction.atomic():
-        items = _lock_items(ids)
+        items = item_actions.lock_items_for_approval(ids)
         platform_ids = {i.platform_id for i in items.values() if i.platform_id}
         cps_by_platform: dict[int, list[ContactPoint]] = {}
         for cp in ContactPoint.objects.filter(platform_id__in=platform_ids, active=True).order_by("id"):

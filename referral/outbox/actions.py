@@ -9,6 +9,7 @@ import hashlib
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -59,7 +60,8 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
         ours = [pk for pk, status, attempts in rows if status == from_status and attempts == expected[pk][0]]
         if not ours:
             return []
-        DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in set(ours)],
+        ours_set = set(ours)
+        DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in ours_set],
                                             ignore_conflicts=True)
         by_reference: dict = {}
         for pk in ours:
@@ -74,10 +76,11 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
         referrals = list(Referral.objects.select_for_update(no_key=True).filter(pk__in=referral_ids).order_by("pk")
                          .values_list("pk", "status", "sent_at", "instrument"))
         unsent = [pk for pk, _, sent_at, _ in referrals if sent_at is None]
-        # TCO Art 3(3): a removal order's hour runs from receipt.
-        Referral.objects.filter(pk__in=unsent, instrument=Instrument.REMOVAL_ORDER).update(
-            due_at=now + timedelta(hours=1))
-        Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now)
+        if unsent:  # one UPDATE: TCO Art 3(3), a removal order's hour runs from receipt
+            orders = [pk for pk, _, sent_at, instrument in referrals
+                      if sent_at is None and instrument == Instrument.REMOVAL_ORDER]
+            due = {"due_at": Case(When(pk__in=orders, then=Value(now + timedelta(hours=1))), default=F("due_at"))}
+            Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now, **(due if orders else {}))
         to_sent = [pk for pk, status, _, _ in referrals if status == R.QUEUED]
         referral_actions.referrals_move_locked(to_sent, R.QUEUED, R.SENT, now=now)
         by_delivery: dict = {}
@@ -94,7 +97,6 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
 
 def delivery_release(*, delivery_id, attempt_number: int, next_attempt_at) -> bool:
     """Give a claimed delivery back without an attempt (paced, circuit open, or not reached in time)."""
-    from django.db.models import F
 
     return bool(Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt_number)
                 .update(attempts=F("attempts") - 1, lease_until=None, next_attempt_at=next_attempt_at))

@@ -1,12 +1,11 @@
 """The outbox dispatcher: claim due deliveries, send them concurrently outside any transaction, record results.
 
-PostgreSQL is the record of what must be sent; the broker only says "look now". A claim takes due rows with
-`SELECT … FOR UPDATE SKIP LOCKED`, bumps their attempt counter and sets a lease; a worker that dies mid-send
-lets the lease run out and the next sweep claims the row again (same id, same bytes: the receiver dedupes).
+PostgreSQL is the record of what must be sent; the broker only says "look now". Claims and their preparation are
+in referral/outbox/claiming.py, the recording of results in referral/outbox/recording.py.
 
 Within one run, sends go through a small scheduler: at most DELIVERY_CONCURRENCY in flight, at most
-DELIVERY_PER_CONTACT_POINT_CONCURRENCY to any one contact point, results recorded as they complete (several
-at a time, in one transaction), new rows claimed as slots free. A slow platform holds a few threads, not all.
+DELIVERY_PER_CONTACT_POINT_CONCURRENCY to any one contact point, results recorded as they complete (many at a
+time, in one transaction), new rows claimed as slots free. A slow platform holds a few threads, not all.
 """
 
 import logging
@@ -17,90 +16,21 @@ from datetime import timedelta
 
 import httpx
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import BinaryField, Case, F, Q, Value, When
+from django.db import transaction
 from django.utils import timezone
 
 from core.enqueue import send_task
-from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 from platforms.models import Channel, ContactPoint
-from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus
 from referral.outbox import actions as outbox_actions
 from referral.outbox import email as email_channel
 from referral.outbox import formatters, pacing, webhook
+from referral.outbox.claiming import Pace, claim_due, prepare, signing_secrets  # noqa: F401  (claim_due re-exported)
 from referral.outbox.jobs import Job
 from referral.outbox.recording import quietly, record_results
-from referral.outbox.result import STOP, SendResult
+from referral.outbox.result import SENT, STOP, SendResult
 
 log = logging.getLogger(__name__)
-
-
-def _lease_seconds(longest_timeout: int) -> int:
-    """How long a claim holds a row. A dispatcher claims at most twice its concurrency, so a claimed row waits
-    behind a couple of sends at most; a job whose lease would run out before it is sent is given back."""
-    return settings.DELIVERY_LEASE_SECONDS or 3 * (longest_timeout + 5) + 15
-
-
-def claim_due(limit: int, *, exclude_contact_points=()) -> list[tuple]:
-    """Claim up to `limit` due deliveries; returns [(delivery_id, attempt_number, lease_until)]."""
-    with transaction.atomic():
-        now = timezone.now()
-        qs = (
-            Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .exclude(contact_point_id__in=list(exclude_contact_points))
-            .order_by("next_attempt_at")
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
-        rows = list(qs.values_list("id", "attempts", "contact_point__timeout_seconds")[:limit])
-        if not rows:
-            return []
-        lease_until = now + timedelta(seconds=_lease_seconds(max(r[2] for r in rows)))
-        # The rows are ours until commit: locked on PostgreSQL, and on SQLite the IMMEDIATE transaction holds
-        # the database's write lock from the SELECT on. So each row's attempt count is exactly what we read + 1.
-        Delivery.objects.filter(pk__in=[r[0] for r in rows]).update(attempts=F("attempts") + 1, lease_until=lease_until)
-        return [(delivery_id, attempts + 1, lease_until) for delivery_id, attempts, _ in rows]
-
-
-def _ensure_payloads(deliveries: list[Delivery]) -> dict:
-    """Render, once, the messages of deliveries that have none yet, and store them; return every payload.
-
-    The stored bytes are what every attempt sends. The update is conditional on the payload still being empty,
-    so two dispatchers racing on an expired lease cannot store different bytes; both then send what won.
-    """
-    todo = [d for d in deliveries if d.payload is None]
-    if todo:
-        through = Delivery.referrals.through
-        links = through.objects.filter(delivery_id__in=[d.pk for d in todo]).order_by("referral_id")
-        referral_ids = {link.referral_id for link in links}
-        referrals = Referral.objects.select_related("item").in_bulk(referral_ids)
-        per_delivery: dict = defaultdict(list)
-        for link in links:
-            per_delivery[link.delivery_id].append(referrals[link.referral_id])
-        rendered = {}
-        for delivery in todo:
-            try:
-                rendered[delivery.pk] = formatters.render(delivery, per_delivery[delivery.pk])
-            except Exception:  # a template or data problem: this one is refused below, the others go
-                log.exception("could not render delivery %s", delivery.pk)
-        if rendered:
-            Delivery.objects.filter(pk__in=list(rendered), payload__isnull=True).update(
-                payload=Case(*[When(pk=pk, then=Value(body, output_field=BinaryField()))
-                               for pk, body in rendered.items()], output_field=BinaryField()))
-            stored = Delivery.objects.filter(pk__in=list(rendered)).values_list("pk", "payload")
-            for pk, payload in stored:
-                rendered[pk] = bytes(payload)
-    payloads = {d.pk: bytes(d.payload) for d in deliveries if d.payload is not None}
-    payloads.update(rendered if todo else {})
-    return payloads
-
-
-def _signing_secrets(cp: ContactPoint) -> list[str]:
-    secrets = [cp.secret]
-    if cp.previous_secret and cp.previous_secret_until and cp.previous_secret_until > timezone.now():
-        secrets.append(cp.previous_secret)
-    return secrets
 
 
 def _send(client: httpx.Client, job: Job) -> SendResult:
@@ -108,84 +38,12 @@ def _send(client: httpx.Client, job: Job) -> SendResult:
     if job.refused:
         return SendResult(endpoint=cp.endpoint, verdict=STOP, error=job.refused)
     if cp.channel == Channel.WEBHOOK:
-        return webhook.send(client, endpoint=cp.endpoint, secrets_=_signing_secrets(cp), msg_id=str(job.delivery.pk),
+        return webhook.send(client, endpoint=cp.endpoint, secrets_=signing_secrets(cp), msg_id=str(job.delivery.pk),
                             body=job.body, timeout=cp.timeout_seconds)
     if cp.channel == Channel.EMAIL:
         return email_channel.send(to=cp.endpoint, body=job.body, timeout=cp.timeout_seconds,
                                   message_id=formatters.message_id(job.delivery))
     return SendResult(endpoint=cp.endpoint, verdict=STOP, error=f"channel '{cp.channel}' cannot be sent")
-
-
-def _prepare(claimed: list[tuple], contact_points: dict) -> tuple[list[Job], Counter]:
-    """Load claimed rows, render payloads, hand manual ones to people, refuse what must not be sent.
-
-    `contact_points` holds one ContactPoint object per id for the whole run, refreshed at every claim, so
-    that pacing decisions see what this run and other workers have recorded.
-    """
-    counts: Counter = Counter()
-    deliveries = Delivery.objects.select_related("contact_point", "contact_point__platform").in_bulk(
-        [c[0] for c in claimed]
-    )
-    for delivery in deliveries.values():
-        fresh = delivery.contact_point
-        cp = contact_points.setdefault(fresh.pk, fresh)
-        if cp is not fresh:
-            for name in ("active", "disabled_reason", "consecutive_failures", "circuit_open_until", "secret",
-                         "previous_secret", "previous_secret_until", "endpoint", "timeout_seconds", "rate_per_minute"):
-                setattr(cp, name, getattr(fresh, name))
-            delivery.contact_point = cp
-    try:
-        payloads = _ensure_payloads(list(deliveries.values()))
-    except Exception:  # one row spoils the batch: store them one by one, so that only that one is refused
-        log.exception("could not store the payloads of %d deliveries together", len(deliveries))
-        payloads = {}
-        for delivery in deliveries.values():
-            try:
-                payloads.update(_ensure_payloads([delivery]))
-            except Exception:
-                log.exception("could not store the payload of delivery %s", delivery.pk)
-    jobs = []
-    for delivery_id, attempt, lease_until in claimed:
-        delivery = deliveries.get(delivery_id)
-        if delivery is None:  # gone since the claim: nothing to send or record
-            continue
-        job = Job(delivery=delivery, attempt=attempt, lease_until=lease_until)
-        try:
-            if _prepare_one(job, payloads):
-                jobs.append(job)
-            else:
-                counts["manual"] += 1
-        except Exception as exc:  # whatever one delivery raises stays with it: stopped, for a person
-            log.exception("could not prepare delivery %s", delivery_id)
-            job.refused = f"Could not prepare the message: {type(exc).__name__}: {exc}"[:1000]
-            jobs.append(job)
-    return jobs, counts
-
-
-def _prepare_one(job: Job, payloads: dict) -> bool:
-    """Give `job` its body, or a reason it must not be sent (job.refused). False: handed to a person instead."""
-    delivery, cp = job.delivery, job.contact_point
-    if delivery.pk not in payloads:  # stop this one, tell a person, keep going
-        job.refused = "Could not render the message (see the worker's log)."
-        return True
-    job.body = payloads[delivery.pk]
-    if not cp.active:
-        job.refused = f"The contact point is disabled. {cp.disabled_reason}".strip()
-    elif cp.channel == Channel.MANUAL:
-        outbox_actions.delivery_await_manual(delivery_id=delivery.pk, attempt_number=job.attempt)
-        return False
-    elif cp.channel == Channel.WEBHOOK:
-        try:
-            check_http_endpoint(cp.endpoint)
-        except EndpointNotAllowed as exc:
-            job.refused = f"Endpoint refused: {exc}"
-            return True
-        try:  # a secret saved past the service's checks (the admin, the database) cannot sign
-            for secret in _signing_secrets(cp):
-                webhook.secret_key_bytes(secret)
-        except webhook.InvalidSecret as exc:
-            job.refused = f"The contact point's signing secret cannot be used: {exc}"
-    return True
 
 
 def _paced(job: Job) -> str | None:
@@ -242,52 +100,7 @@ def assert_outside_transaction() -> None:
         raise SendingInsideTransaction("The dispatcher sends over the network: call it outside transaction.atomic().")
 
 
-RECORD_WAIT_SECONDS = 0.1  # a finished send waits at most this long for others to be recorded with it
-CLAIM_AHEAD_SECONDS = 0.5  # a claim takes about this much work, at the pace this run is sending
-START_SOON_SECONDS = 0.05  # queued jobs that start within this count as work in hand (no new claim for now)
-
-
-class _Pace:
-    """How fast this run gets through its sends: the recent completion rate (sizing the claims) and each
-    contact point's mean send time (how many of its rows may wait here before it counts as busy)."""
-
-    def __init__(self, concurrency: int, per_cp_limit: int) -> None:
-        self.concurrency, self.per_cp_limit = concurrency, per_cp_limit
-        self.finished_at: deque[float] = deque(maxlen=256)
-        self.send_seconds: dict[int, float] = {}
-
-    def finished(self, cp_id: int, seconds: float) -> None:
-        self.finished_at.append(time.monotonic())
-        mean = self.send_seconds.get(cp_id)
-        self.send_seconds[cp_id] = seconds if mean is None else 0.8 * mean + 0.2 * seconds
-
-    def claim_size(self) -> int:
-        """Twice the concurrency at first or for slow sends; up to DELIVERY_BATCH_SIZE once sends are fast,
-        so that claiming, preparing and recording cost a few statements per many messages."""
-        rate = 0.0
-        if len(self.finished_at) > 1:
-            span = time.monotonic() - self.finished_at[0]
-            rate = len(self.finished_at) / span if span > 0 else 0.0
-        return int(min(max(settings.DELIVERY_BATCH_SIZE, 1), max(self.concurrency * 2, rate * CLAIM_AHEAD_SECONDS)))
-
-    def starting_soon(self, cp_id: int, queued: int, inflight: int) -> int:
-        """How many of a contact point's queued jobs start within START_SOON_SECONDS: those with a free slot
-        now, and as many more as its mean send time lets through. A slow contact point's queue does not count,
-        so it never holds up claims for the others."""
-        soon = max(0, self.per_cp_limit - inflight)
-        seconds = self.send_seconds.get(cp_id)
-        if seconds:
-            soon += int(self.per_cp_limit * START_SOON_SECONDS / max(seconds, 1e-4))
-        return min(queued, soon)
-
-    def cp_cap(self, cp_id: int) -> int:
-        """Rows of one contact point held here (queued and in flight) before it is left out of claims: four
-        rounds of its in-flight limit, or more when its sends are fast enough to get through them quickly."""
-        floor = self.per_cp_limit * 4
-        seconds = self.send_seconds.get(cp_id)
-        if not seconds:
-            return floor
-        return max(floor, int(self.per_cp_limit / max(seconds, 1e-4) * CLAIM_AHEAD_SECONDS))
+RECORD_WAIT_SECONDS = 0.25  # a finished send waits at most this long for others to be recorded with it
 
 
 def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
@@ -300,7 +113,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     assert_outside_transaction()
     concurrency = max(settings.DELIVERY_CONCURRENCY, 1)
     per_cp_limit = max(settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY, 1)
-    pace = _Pace(concurrency, per_cp_limit)
+    pace = Pace(concurrency, per_cp_limit)
     deadline = time.monotonic() + time_budget
     totals: Counter = Counter()
     queued: dict[int, deque[Job]] = defaultdict(deque)
@@ -311,6 +124,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     next_claim_at = 0.0
     finished: list = []
     finished_since = time.monotonic()
+    urgent = False
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
@@ -330,7 +144,7 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     asked_for_help = True
                     _ask_for_help()
                 if claimed:
-                    jobs, counts = _prepare(claimed, contact_points)
+                    jobs, counts = prepare(claimed, contact_points)
                     totals.update(counts)
                     for job in jobs:
                         queued[job.contact_point.pk].append(job)
@@ -385,12 +199,17 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                     if not finished:
                         finished_since = time.monotonic()
                     finished.append((job, result))
+                    cp = job.contact_point
+                    # A failure, or a success while the circuit is not closed, changes what pacing allows for
+                    # the next send: recorded at once, not batched.
+                    urgent = urgent or result.verdict != SENT or bool(cp.consecutive_failures or cp.circuit_open_until)
             # Record many results in one transaction, but never keep one waiting long: when a batch's worth
-            # is in, when nothing else is in flight, or when the first of them has waited RECORD_WAIT_SECONDS.
-            if finished and (len(finished) >= settings.DELIVERY_BATCH_SIZE or not inflight
+            # is in, when nothing else is in flight or queued, or when the first has waited RECORD_WAIT_SECONDS.
+            if finished and (urgent or len(finished) >= settings.DELIVERY_BATCH_SIZE
+                             or (not inflight and not any(queued.values()))
                              or time.monotonic() - finished_since >= RECORD_WAIT_SECONDS):
                 totals.update(_record(finished))
-                finished = []
+                finished, urgent = [], False
             if time.monotonic() >= deadline and not inflight:
                 break
         for q in queued.values():  # claimed but never sent (time budget spent): due again at once

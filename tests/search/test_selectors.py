@@ -154,7 +154,9 @@ def test_each_search_can_use_its_index(analyst, text, group, index):
 
     finders = {ITEMS: selectors._item_finders, REFERRALS: selectors._referral_finders,
                "cases": selectors._case_finders}[group](q.parse(text), None)
-    plans = [explain(queryset.order_by("-id")[:21]) for _, queryset in finders]
+    # Without the page's ORDER BY … LIMIT: on the test's near-empty tables the planner may rightly walk the primary
+    # key newest first instead, which says nothing about whether the index fits the expression.
+    plans = [explain(queryset.order_by()) for _, queryset in finders]
     assert any(index in plan for plan in plans), plans
 
 

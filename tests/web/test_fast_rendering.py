@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from cases.forms import AssessForm, BulkActionForm, CaseForm, ItemLogForm, QueueFilterForm, TriageChoices
 from core.form_rendering import FAST_RENDERER
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
-from referral.forms import ApproveForm, RejectForm, ReferralFilterForm, ReturnForm
+from referral.forms import ApproveForm, ReferralFilterForm, RejectForm, ReturnForm
 
 DJANGO = DjangoTemplates()
 
