@@ -13,6 +13,7 @@ from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.api_base import ItemActionView
 from cases.models import Item, ItemStatus
+from core.pagination import KeysetPagination
 from core.permissions import (
     IsAnalyst,
     IsAnalystOrSupervisor,
@@ -71,6 +72,16 @@ class ItemListCreate(generics.ListAPIView):
 
     def get_queryset(self):
         return case_selectors.item_rows_for(self.request.user)
+
+    @property
+    def paginator(self):
+        """Proposed items come in Review's order (threat to life, priority, oldest proposal); the rest newest first."""
+        if not hasattr(self, "_paginator"):
+            if self.request.query_params.get("status") == ItemStatus.PROPOSED:
+                self._paginator = KeysetPagination(case_selectors.REVIEW_KEYSET)
+            else:
+                self._paginator = self.pagination_class()
+        return self._paginator
 
     def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*case_s.ITEM_FIELDS))

@@ -96,6 +96,7 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     decision_reason = models.TextField(blank=True)
+    proposed_at = models.DateTimeField(null=True, blank=True)  # the latest proposal: Review's "oldest first"
     # Assessment: severity 0–7 and confidence 0–3 give the priority 0–10 that orders the triage queue;
     # a threat to life puts the item on top (priority 10) and alerts supervisors at once.
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="items",
@@ -131,6 +132,9 @@ class Item(models.Model):
             models.Index(fields=["group", "-id"], name="item_group_idx", condition=Q(group__isnull=False)),
             models.Index(fields=["duplicate_of"], name="item_duplicate_of_idx",
                          condition=Q(duplicate_of__isnull=False)),
+            # Review's order (threat to life, priority, oldest proposal), of the proposed items alone: small.
+            models.Index(fields=["-threat_to_life", "-priority", "proposed_at", "id"], name="item_review_idx",
+                         condition=Q(status="proposed")),
         ]
 
     def __str__(self) -> str:

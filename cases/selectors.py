@@ -65,6 +65,9 @@ QUEUE_SORTS = {sort: keyset.order for sort, keyset in QUEUE_KEYSETS.items()}
 
 QUEUE_PAGE_SIZE = 50
 
+# Review's order: a threat to life first, then priority, then the oldest proposal (item_review_idx).
+REVIEW_KEYSET = Keyset("-threat_to_life", "-priority", "proposed_at", "id", kinds=("bool", "int", "datetime", "int"))
+
 
 # What a row of the queue shows, read as values in one query (no model instances): the joins are columns.
 QUEUE_ROW_FIELDS = ("id", "priority", "threat_to_life", "status", "url", "platform_id", "platform__name", "kind",

@@ -57,7 +57,7 @@ class ItemOut(serializers.ModelSerializer):
         model = Item
         fields = ["id", "case", "url", "canonical_url", "platform", "kind", "categories", "language", "notes",
                   "status", "duplicate_of", "severity", "confidence", "threat_to_life", "priority", "group",
-                  "referrals", "created_at", "updated_at"]
+                  "referrals", "proposed_at", "created_at", "updated_at"]
 
     def get_referrals(self, obj) -> list[int]:
         return [r.pk for r in obj.referrals.all()]
@@ -78,7 +78,7 @@ def iso(value) -> str | None:
 
 ITEM_FIELDS = ("id", "case_id", "url", "canonical_url", "platform__slug", "kind", "categories", "language", "notes",
                "status", "duplicate_of_id", "severity", "confidence", "threat_to_life", "priority", "group_id",
-               "first_seen_at", "updated_at")
+               "proposed_at", "first_seen_at", "updated_at")
 
 
 def item_row_json(row: dict, referral_ids: list[int]) -> dict:
@@ -89,7 +89,7 @@ def item_row_json(row: dict, referral_ids: list[int]) -> dict:
         "language": row["language"], "notes": row["notes"], "status": row["status"],
         "duplicate_of": row["duplicate_of_id"], "severity": row["severity"], "confidence": row["confidence"],
         "threat_to_life": row["threat_to_life"], "priority": row["priority"], "group": row["group_id"],
-        "referrals": referral_ids, "created_at": iso(row["first_seen_at"]),
+        "referrals": referral_ids, "proposed_at": iso(row["proposed_at"]), "created_at": iso(row["first_seen_at"]),
         "updated_at": iso(row["updated_at"]),
     }
 
@@ -107,5 +107,5 @@ def item_json(item: Item, referral_ids: list[int] | None = None, platform_slug: 
         "language": item.language, "notes": item.notes, "status": item.status,
         "duplicate_of_id": item.duplicate_of_id, "severity": item.severity, "confidence": item.confidence,
         "threat_to_life": item.threat_to_life, "priority": item.priority, "group_id": item.group_id,
-        "first_seen_at": item.first_seen_at, "updated_at": item.updated_at,
+        "proposed_at": item.proposed_at, "first_seen_at": item.first_seen_at, "updated_at": item.updated_at,
     }, referral_ids)

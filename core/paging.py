@@ -46,8 +46,18 @@ def _decode_uuid(raw: str):
     return uuid.UUID(hex=raw)
 
 
+def _encode_bool(value) -> str:
+    return "1" if value else "0"
+
+
+def _decode_bool(raw: str):
+    if raw not in ("0", "1"):
+        raise ValueError(raw)
+    return raw == "1"
+
+
 KINDS = {"int": (_encode_int, _decode_int), "datetime": (_encode_datetime, _decode_datetime),
-         "uuid": (_encode_uuid, _decode_uuid)}
+         "uuid": (_encode_uuid, _decode_uuid), "bool": (_encode_bool, _decode_bool)}
 
 
 class Keyset:
@@ -60,6 +70,9 @@ class Keyset:
         self.kinds = kinds or ("int",) * len(order)
 
     def values(self, row) -> tuple:
+        """The position of a row: a tuple whose first fields are the keyset's, a dict of values, or an instance."""
+        if isinstance(row, dict):
+            return tuple(row[name] for name in self.fields)
         return tuple(row[i] if isinstance(row, tuple) else getattr(row, name) for i, name in enumerate(self.fields))
 
     def encode(self, values: tuple) -> str:

@@ -281,3 +281,19 @@ def item_return(*, actor, item_id: int, reason: str) -> Item:
     require_role(actor, DECIDERS, "returning items")
     return item_decide(actor=actor, item_id=item_id, target=S.RETURNED, reason=reason, verb="item.returned")
 
+
+
+def items_reject_many(*, actor, item_ids: list[int], reason: str) -> dict:
+    """Reject many proposed items with one reason; answers {"rejected": [ids], "errors": [...]} as bulk approval."""
+    require_role(actor, DECIDERS, "rejecting items")
+    result = item_actions.items_decide_many(actor=actor, item_ids=item_ids, target=S.REJECTED, reason=reason,
+                                            verb="item.rejected")
+    return {"rejected": result["done"], "errors": result["errors"]}
+
+
+def items_return_many(*, actor, item_ids: list[int], reason: str) -> dict:
+    """Return many proposed items to their analysts with one reason: {"returned": [ids], "errors": [...]}."""
+    require_role(actor, DECIDERS, "returning items")
+    result = item_actions.items_decide_many(actor=actor, item_ids=item_ids, target=S.RETURNED, reason=reason,
+                                            verb="item.returned")
+    return {"returned": result["done"], "errors": result["errors"]}

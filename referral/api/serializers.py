@@ -22,6 +22,21 @@ class BulkApproveOut(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
+class BulkReasonIn(serializers.Serializer):
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000)
+    reason = serializers.CharField(max_length=5000)
+
+
+class BulkReturnOut(serializers.Serializer):
+    returned = serializers.ListField(child=serializers.IntegerField())
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class BulkRejectOut(serializers.Serializer):
+    rejected = serializers.ListField(child=serializers.IntegerField())
+    errors = serializers.ListField(child=serializers.DictField())
+
+
 class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 

@@ -6,6 +6,8 @@ from . import views
 
 urlpatterns = [
     path("items/approve/", views.ItemBulkApprove.as_view(), name="item-bulk-approve"),
+    path("items/return/", views.ItemBulkReturn.as_view(), name="item-bulk-return"),
+    path("items/reject/", views.ItemBulkReject.as_view(), name="item-bulk-reject"),
     path("items/<int:pk>/approve/", views.ItemApprove.as_view(), name="item-approve"),
     path("items/<int:pk>/reject/", views.ItemReject.as_view(), name="item-reject"),
     path("items/<int:pk>/return/", views.ItemReturn.as_view(), name="item-return"),

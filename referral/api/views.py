@@ -69,6 +69,34 @@ class ItemBulkApprove(APIView):
         return Response(result)
 
 
+class ItemBulkReturn(APIView):
+    """Return many proposed items to their analysts with one reason; each is checked as a single return."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=referral_s.BulkReasonIn, responses=referral_s.BulkReturnOut,
+                   operation_id="v1_items_bulk_return")
+    def post(self, request):
+        data = referral_s.BulkReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(approval.items_return_many(actor=request.user, item_ids=data.validated_data["items"],
+                                                   reason=data.validated_data["reason"]))
+
+
+class ItemBulkReject(APIView):
+    """Reject many proposed items with one reason; each is checked as a single rejection."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=referral_s.BulkReasonIn, responses=referral_s.BulkRejectOut,
+                   operation_id="v1_items_bulk_reject")
+    def post(self, request):
+        data = referral_s.BulkReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(approval.items_reject_many(actor=request.user, item_ids=data.validated_data["items"],
+                                                   reason=data.validated_data["reason"]))
+
+
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")

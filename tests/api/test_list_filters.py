@@ -100,10 +100,15 @@ def test_item_list_every_filter_value_alone_and_combined(analyst, desk):
     items = list(Item.objects.select_related("platform"))
     for status, platform, case in product(ITEM_FILTERS["status"], ITEM_FILTERS["platform"], cases):
         params = {"status": status, "platform": platform, "case": case}
-        expected = sorted((i.pk for i in items
-                           if (not status or i.status == status)
-                           and (not platform or (i.platform and i.platform.slug == platform))
-                           and (not case or str(i.case_id) == case)), reverse=True)
+        chosen = [i for i in items
+                  if (not status or i.status == status)
+                  and (not platform or (i.platform and i.platform.slug == platform))
+                  and (not case or str(i.case_id) == case)]
+        if status == ItemStatus.PROPOSED:  # Review's order: threat to life, priority, oldest proposal
+            expected = [i.pk for i in sorted(chosen, key=lambda i: (-i.threat_to_life, -i.priority, i.proposed_at,
+                                                                    i.pk))]
+        else:
+            expected = sorted((i.pk for i in chosen), reverse=True)
         assert ids(walk(client, "/api/v1/items/", params)) == expected, params
     assert len(walk(client, "/api/v1/items/", {})) == len(items)
 

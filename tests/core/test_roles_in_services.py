@@ -82,6 +82,12 @@ ACTIONS = {
     "item_decide": (DECIDERS, lambda a, w: item_actions.item_decide(actor=a, item_id=w["proposed"].pk,
                                                                      target="rejected", reason="r",
                                                                      verb="item.rejected")),
+    "items_decide_many": (DECIDERS, lambda a, w: item_actions.items_decide_many(
+        actor=a, item_ids=[w["proposed"].pk], target="returned", reason="r", verb="item.returned")),
+    "items_return_many": (DECIDERS, lambda a, w: approval.items_return_many(actor=a, item_ids=[w["proposed"].pk],
+                                                                             reason="r")),
+    "items_reject_many": (DECIDERS, lambda a, w: approval.items_reject_many(actor=a, item_ids=[w["proposed"].pk],
+                                                                             reason="r")),
     "item_approve": (DECIDERS, lambda a, w: approval.item_approve(actor=a, item_id=w["proposed"].pk)),
     "item_approve_many": (DECIDERS, lambda a, w: approval.item_approve_many(actor=a, item_ids=[w["proposed"].pk])),
     "item_reject": (DECIDERS, lambda a, w: approval.item_reject(actor=a, item_id=w["proposed"].pk, reason="r")),
