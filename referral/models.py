@@ -98,10 +98,20 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed: retries exhausted"
 
 
+class DeliveryEvent(models.TextChoices):
+    """What a delivery tells the platform about its referrals (the webhook's `type`)."""
+
+    CREATED = "referrals.created", "New referrals"
+    WITHDRAWN = "referrals.withdrawn", "Referrals withdrawn"
+    CLARIFIED = "referrals.clarified", "More information on referrals"
+
+
 class Delivery(models.Model):
     """The outbox row: one message to one contact point carrying one or more referrals.
 
-    Its id is the idempotency key (`webhook-id`) sent unchanged on every retry, with the same stored bytes.
+    Its id is the idempotency key (`webhook-id`) sent unchanged on every retry, with the same stored bytes. Most
+    carry new referrals; a withdrawal or a clarification is its own delivery (`event`, with the unit's `message`),
+    and only a delivery of new referrals moves its referrals (sent, failed).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -109,6 +119,8 @@ class Delivery(models.Model):
         "platforms.ContactPoint", on_delete=models.PROTECT, related_name="deliveries"
     )
     referrals = models.ManyToManyField(Referral, related_name="deliveries")
+    event = models.CharField(max_length=32, choices=DeliveryEvent.choices, default=DeliveryEvent.CREATED)
+    message = models.TextField(blank=True)  # the reason of a withdrawal, the text of a clarification
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
