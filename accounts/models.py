@@ -29,6 +29,8 @@ class User(AbstractUser):
 
     # Evidence previews are blurred and greyscale unless the user chooses otherwise (wellbeing of analysts).
     reveal_previews = models.BooleanField(default=False)
+    # Urgent notifications (threat to life, overdue removal order, dead letter) are also emailed (notifications/).
+    email_urgent_notifications = models.BooleanField(default=False)
 
     objects = RoleUserManager()
 

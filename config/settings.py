@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "platforms",
     "accounts",
     "alerts",
+    "notifications",
     "cases",
     "intake",
     "evidence",
