@@ -21,6 +21,7 @@ from core.roles import LOGGERS, require_role
 from intake.loading import _import_lines, _Run, _save_counts
 from intake.models import ImportJob, ImportStatus
 from intake.parsing import ImportFailed, ImportTooLarge, _Context, _Lines, max_bytes, max_rows
+from notifications.actions import notify_users
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,10 @@ def _finish(run: _Run, report_text, *, status: str, failure: str = "") -> None:
         audit.record(actor=job.created_by, verb="import.finished", obj=job, before={"status": "running"},
                      after={"status": status, "processed": run.processed, "accepted": run.accepted,
                             "duplicates": run.duplicates, "rejected": run.rejected, "failure": failure[:500]})
+        notify_users([job.created_by_id], kind="import_done", object_type="import", object_id=job.pk,
+                     message=f"Your import into case {job.case_id} is done: {run.accepted:,} accepted, "
+                             f"{run.duplicates:,} duplicates, {run.rejected:,} rejected." if status == ImportStatus.DONE
+                     else f"Your import into case {job.case_id} failed: {failure[:300]}")
 
 
 def run_import(job_id) -> ImportJob | None:

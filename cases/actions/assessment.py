@@ -8,6 +8,7 @@ from cases.actions.items import ITEM_FINAL, lock_item
 from cases.models import Category, Group, Item
 from core.errors import InvalidInput, TransitionNotAllowed
 from core.roles import TRIAGERS, require_role
+from notifications.actions import notify_supervisors
 
 SEVERITY_MAX = 7
 
@@ -87,6 +88,8 @@ def _apply_locked(item: Item, *, actor, categories, group, language, severity, c
                     f"{actor.get_username()}. Act on it first.",
         )
         after["alert"] = alert.pk
+        notify_supervisors(kind="threat_to_life", message=alert.message, object_type="item", object_id=item.pk,
+                           actor=actor)
     audit.record(actor=actor, verb="item.assessed", obj=item, before=before, after=after)
     return item
 

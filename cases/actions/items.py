@@ -15,6 +15,7 @@ from audit import chain as audit
 from cases.models import Case, CaseStatus, Category, Item, ItemKind, ItemStatus
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, LOGGERS, PROPOSERS, TRIAGERS, require_role
+from notifications.actions import notify_users
 from platforms.content_urls import MAX_URL_LENGTH, InvalidURL, canonicalize, resolve_platform, validate_url
 from platforms.models import Platform
 
@@ -205,6 +206,9 @@ def item_decide(*, actor, item_id: int, target: str, reason: str, verb: str) -> 
         item.save(update_fields=["status", "decided_by", "decision_reason", "updated_at"])
         audit.record(actor=actor, verb=verb, obj=item, before={"status": before},
                      after={"status": target, "reason": reason})
+        if target == S.RETURNED:
+            notify_users([item.proposed_by_id], kind="item_returned", object_type="item", object_id=item.pk,
+                         message=f"Item {item.pk} was returned to you by {actor.get_username()}: {reason}")
     return item
 
 

@@ -18,6 +18,7 @@ from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from core.transactions import retry_on_conflict
+from notifications.actions import notify_users
 from platforms.models import ContactPoint
 from referral.actions import outcomes as referral_actions
 from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Instrument, Referral
@@ -159,6 +160,11 @@ def delivery_record_failure(
             kind=f"delivery_{final_status}", delivery_id=delivery.pk, contact_point=cp,
             message=f"Delivery to {cp.platform.name} ({cp.channel} {cp.endpoint}) {what}. {error[:300]}",
         )
+        people = Referral.objects.filter(deliveries__id=delivery_id).values_list("approved_by_id",
+                                                                                "item__proposed_by_id")
+        notify_users({user for pair in people for user in pair}, kind="dead_letter", object_type="delivery",
+                     object_id=delivery_id, message=f"Dead letter: delivery to {cp.platform.name} {what}. "
+                                                    f"{error[:200]}")
         if disable_contact_point:
             reason = f"Disabled after HTTP 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC."
             ContactPoint.objects.filter(pk=cp.pk).update(active=False, disabled_reason=reason)
