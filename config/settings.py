@@ -327,6 +327,8 @@ AUDIT_CHECKPOINT_SECONDS = env_float("AUDIT_CHECKPOINT_SECONDS", 300.0)
 CELERY_BEAT_SCHEDULE = {
     # Picks up every due delivery a nudge missed (lost broker message, crashed worker, retry time reached).
     "deliveries-sweep": {"task": "referral.dispatch_due", "schedule": float(DELIVERY_SWEEP_SECONDS)},
+    # Emails the urgent notifications a nudge missed (lost broker message, dead worker, retry time reached).
+    "notifications-email-sweep": {"task": "notifications.send_emails", "schedule": float(DELIVERY_SWEEP_SECONDS)},
     # Tells supervisors when a referral passes its due time without an outcome (a removal order: its hour).
     "referrals-overdue": {"task": "referral.flag_overdue", "schedule": 60.0},
     # Chains the audit events committed since the last run (writers insert them unsealed, without a lock).
