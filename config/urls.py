@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("evidence.urls")),
     path("", include("search.urls")),
+    path("", include("notifications.urls")),
 ]
