@@ -2,8 +2,10 @@
 
 It verifies each webhook (Standard Webhooks v1, via `referral.outbox.webhook.verify`), answers at once, and a
 moment later calls the desk's API back as the platform's liaison: `acknowledged`, then `removed` (or `declined`
-for a deterministic share of referral ids). It is what `python manage.py sandbox_platform` runs, what the demo
-points its platforms at, and what the tests start in-process on an ephemeral port.
+for a deterministic share of referral ids, or first `needs_info` for another share, the outcome following the
+unit's `referrals.clarified`). A `referrals.withdrawn` event stops every callback about its referrals. It is what
+`python manage.py sandbox_platform` runs, what the demo points its platforms at, and what the tests start
+in-process on an ephemeral port.
 
 Configuration (`--config PATH`): `{"platforms": {"<slug>": {"secret": "whsec_...", "api_key": "<liaison key>"}}}`.
 Webhooks for a platform arrive at `POST /hooks/<slug>`. `GET /` is a status page, `GET /received` the received
@@ -41,6 +43,7 @@ from referral.outbox.webhook import verify
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEDUPE_SECONDS = 72 * 3600
+KNOWN_EVENTS = ("referrals.created", "referrals.withdrawn", "referrals.clarified")
 RECORD_LIMIT = 10_000  # entries kept for /received and /callbacks (oldest dropped first)
 USER_AGENT = "referral-desk-sandbox-platform/1"
 
@@ -72,14 +75,15 @@ class SandboxPlatform(Callbacks):
         ack_delay: float = 1.0,
         outcome_delay: float = 1.0,
         decline_share: float = 0.2,
+        needs_info_share: float = 0.0,
         fail_first: int = 0,
         tolerance: int = 300,
         callback_attempts: int = 4,
         callback_timeout: float = 10.0,
         out: IO[str] | None = None,
     ):
-        if not 0 <= decline_share <= 1:
-            raise SandboxConfigError("decline_share must be between 0 and 1.")
+        if not 0 <= decline_share <= 1 or not 0 <= needs_info_share <= 1:
+            raise SandboxConfigError("decline_share and needs_info_share must be between 0 and 1.")
         if ack_delay < 0 or outcome_delay < 0 or fail_first < 0:
             raise SandboxConfigError("Delays and fail_first must not be negative.")
         self.platforms = validate_config(config)
@@ -90,6 +94,9 @@ class SandboxPlatform(Callbacks):
         self.host, self.port = host, port
         self.ack_delay, self.outcome_delay = ack_delay, outcome_delay
         self.decline_share = decline_share
+        self.needs_info_share = needs_info_share
+        self._withdrawn: set[tuple[str, int]] = set()  # (platform, referral id) the unit withdrew
+        self._clarified: set[tuple[str, int]] = set()  # … and those it answered a needs_info for
         self.fail_first = fail_first
         self.tolerance = tolerance
         self.callback_attempts = max(1, callback_attempts)
@@ -144,7 +151,8 @@ class SandboxPlatform(Callbacks):
             thread.start()
         self._log(f"sandbox platform listening on {self.url} for {', '.join(sorted(self.platforms))}; "
                   f"calling back {self.api_url} (ack after {self.ack_delay:g} s, outcome after "
-                  f"{self.outcome_delay:g} s, decline share {self.decline_share:g}, fail first {self.fail_first})")
+                  f"{self.outcome_delay:g} s, decline share {self.decline_share:g}, needs-info share "
+                  f"{self.needs_info_share:g}, fail first {self.fail_first})")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -183,7 +191,8 @@ class SandboxPlatform(Callbacks):
             "service": "sandbox platform",
             "api_url": self.api_url,
             "settings": {"ack_delay": self.ack_delay, "outcome_delay": self.outcome_delay,
-                         "decline_share": self.decline_share, "fail_first": self.fail_first,
+                         "decline_share": self.decline_share, "needs_info_share": self.needs_info_share,
+                         "fail_first": self.fail_first,
                          "tolerance": self.tolerance},
             "platforms": counts,
             "pending_callbacks": pending,
@@ -249,10 +258,10 @@ class SandboxPlatform(Callbacks):
                     self._json(404, {"detail": "No such platform hook."})
                     return
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                code, answer, jobs = sandbox._receive(slug, headers, body)
+                code, answer, event, jobs = sandbox._receive(slug, headers, body)
                 self._json(code, answer)  # answered before anything is scheduled: callbacks come after
                 if jobs:
-                    sandbox._schedule_acks(slug, jobs)
+                    sandbox._schedule_event(slug, event, jobs)
 
             def _json(self, code: int, payload) -> None:
                 data = json.dumps(payload, indent=None, separators=(",", ":")).encode()
@@ -270,10 +279,11 @@ class SandboxPlatform(Callbacks):
 
         return Handler
 
-    def _receive(self, slug: str, headers: dict, body: bytes) -> tuple[int, dict, list[dict]]:
-        """Decide on one webhook: (HTTP status, answer body, referrals to call back about)."""
+    def _receive(self, slug: str, headers: dict, body: bytes) -> tuple[int, dict, str, list[dict]]:
+        """Decide on one webhook: (HTTP status, answer body, its event type, referrals to act on)."""
         webhook_id = headers.get("webhook-id", "")
-        entry = {"webhook_id": webhook_id, "platform": slug, "referral_ids": [], "verified": False,
+        event = ""
+        entry = {"webhook_id": webhook_id, "platform": slug, "event": "", "referral_ids": [], "verified": False,
                  "duplicate": False, "result": "", "http_status": 0, "received_at": now_iso()}
         verified = verify(self.platforms[slug]["secret"], headers, body, tolerance=self.tolerance)
         referrals: list[dict] = []
@@ -296,7 +306,8 @@ class SandboxPlatform(Callbacks):
                     reason = f"--fail-first: failure {self._failed_on_purpose} of {self.fail_first}"
                     counts["failed_on_purpose"] += 1
                 else:
-                    referrals, problem = self._parse(body)
+                    event, referrals, problem = self._parse(body)
+                    entry["event"] = event
                     if problem:
                         code, result, reason = 400, "bad_payload", problem
                         counts["bad_payload"] += 1
@@ -310,7 +321,7 @@ class SandboxPlatform(Callbacks):
         self._log(f"webhook {slug} webhook-id={webhook_id or '-'} referrals={entry['referral_ids']} -> {code} "
                   f"{result}" + (f" ({reason})" if reason else ""))
         answer = {"ok": code < 300, "result": result} | ({"detail": reason} if reason and code >= 300 else {})
-        return code, answer, referrals
+        return code, answer, event, referrals
 
     def _rejection_reason(self, headers: dict) -> str:
         """Why verify() said no, for the log only (verify() itself decides)."""
@@ -339,24 +350,25 @@ class SandboxPlatform(Callbacks):
             return []
 
     @staticmethod
-    def _parse(body: bytes) -> tuple[list[dict], str]:
-        """The referrals to act on, or a reason the body is unusable. Unknown event types are ignored."""
+    def _parse(body: bytes) -> tuple[str, list[dict], str]:
+        """(event type, the referrals to act on, a reason the body is unusable). Unknown event types are ignored."""
         try:
             data = json.loads(body)
         except ValueError:
-            return [], "body is not JSON"
+            return "", [], "body is not JSON"
         if not isinstance(data, dict):
-            return [], "body is not a JSON object"
-        if data.get("type") != "referrals.created":
-            return [], ""  # forward compatible: accept and ignore event types we do not know
+            return "", [], "body is not a JSON object"
+        event = data.get("type") if isinstance(data.get("type"), str) else ""
+        if event not in KNOWN_EVENTS:
+            return event[:64], [], ""  # forward compatible: accept and ignore event types we do not know
         referrals = data.get("referrals")
         if not isinstance(referrals, list):
-            return [], "'referrals' must be a list"
+            return event, [], "'referrals' must be a list"
         for referral in referrals:
             if (not isinstance(referral, dict) or not isinstance(referral.get("id"), int)
                     or not isinstance(referral.get("status_url"), str)):
-                return [], "each referral needs an integer 'id' and a 'status_url'"
-        return referrals, ""
+                return event, [], "each referral needs an integer 'id' and a 'status_url'"
+        return event, referrals, ""
 
     # --- calling back ---------------------------------------------------------------------------------
 

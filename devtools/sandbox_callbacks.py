@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from devtools.sandbox_config import declines, now_iso, platform_reference
+from devtools.sandbox_config import asks_for_info, declines, now_iso, platform_reference
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
@@ -71,12 +71,35 @@ class Callbacks:
                     self._in_flight -= 1
                     self._cond.notify_all()
 
+    def _schedule_event(self, slug: str, event: str, referrals: list[dict]) -> None:
+        """After a verified, new delivery: acknowledge new referrals; forget withdrawn ones (no further callback);
+        answer a clarification with the outcome."""
+        if event == "referrals.created":
+            self._schedule_acks(slug, referrals)
+            return
+        with self._cond:
+            for referral in referrals:
+                key = (slug, referral["id"])
+                (self._withdrawn if event == "referrals.withdrawn" else self._clarified).add(key)
+        if event == "referrals.clarified":
+            due = time.monotonic() + self.outcome_delay
+            for referral in referrals:
+                self._schedule(CallbackJob(due, next(self._seq), slug, referral, "outcome"))
+
     def _run_job(self, job: CallbackJob) -> None:
         referral, slug = job.referral, job.slug
         referral_id = referral["id"]
         reference = platform_reference(slug, referral_id)
+        with self._cond:
+            withdrawn, clarified = (slug, referral_id) in self._withdrawn, (slug, referral_id) in self._clarified
+        if withdrawn:  # the unit took it back: the platform takes no further action
+            self._log(f"callback {slug} referral {referral_id} skipped: withdrawn")
+            return
         if job.step == "acknowledged":
             body = {"status": "acknowledged", "platform_reference": reference}
+        elif not clarified and asks_for_info(referral_id, self.needs_info_share):
+            body = {"status": "needs_info", "platform_reference": reference,
+                    "note": "Which account posted it, and which of our terms does it breach? (simulated question)"}
         elif declines(referral_id, self.decline_share):
             body = {"status": "declined", "platform_reference": reference,
                     "note": "Declined by the sandbox platform: no breach of its terms found (simulated decision)."}

@@ -28,6 +28,17 @@ def declines(referral_id: int, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+def asks_for_info(referral_id: int, share: float) -> bool:
+    """Whether the sandbox answers this referral `needs_info` first (then its outcome after the unit's
+    clarification): a stable hash of the id against `share`, independent of `declines`."""
+    if share <= 0:
+        return False
+    if share >= 1:
+        return True
+    digest = hashlib.sha256(f"sandbox-needs-info:{referral_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
 def platform_reference(slug: str, referral_id: int) -> str:
     return f"SBX-{slug.upper()}-{referral_id}"
 

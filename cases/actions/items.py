@@ -242,6 +242,15 @@ def items_decide_many(*, actor, item_ids, target: str, reason: str, verb: str) -
             audit.record_many([{"actor": actor, "verb": verb, "object_type": "item", "object_id": pk,
                                 "before": {"status": found[pk]}, "after": {"status": target, "reason": reason}}
                                for pk in result["done"]])
+            if target == S.RETURNED:  # one notification per proposer, not one per item
+                mine: dict[int, list[int]] = {}
+                for pk, proposer in Item.objects.filter(pk__in=result["done"]).values_list("pk", "proposed_by_id"):
+                    mine.setdefault(proposer, []).append(pk)
+                for proposer, pks in mine.items():
+                    listed = ", ".join(map(str, pks[:20])) + (" …" if len(pks) > 20 else "")
+                    notify_users([proposer], kind="item_returned", object_type="item", object_id=pks[0],
+                                 message=f"{len(pks)} item{'s' if len(pks) > 1 else ''} returned to you by "
+                                         f"{actor.get_username()} ({listed}): {reason}")
     return result
 
 

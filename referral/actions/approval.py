@@ -32,7 +32,7 @@ from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllow
 from core.roles import DECIDERS, require_role
 from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint
-from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus, Instrument, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
 
 
@@ -103,7 +103,8 @@ def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -
     entries, links, remaining = [], [], list(referral_ids)
     if window and remaining:
         qs = Delivery.objects.filter(
-            contact_point=contact_point, status=DeliveryStatus.PENDING, attempts=0, payload__isnull=True,
+            contact_point=contact_point, event=DeliveryEvent.CREATED, status=DeliveryStatus.PENDING, attempts=0,
+            payload__isnull=True,
             lease_until__isnull=True, next_attempt_at__gt=now,
         ).order_by("created_at")
         if connection.features.has_select_for_update_skip_locked:

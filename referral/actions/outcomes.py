@@ -10,6 +10,7 @@ from audit import chain as audit
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import LIAISONS, has_role
 from core.transactions import retry_on_conflict
+from notifications.actions import notify_supervisors, notify_users
 from referral.models import Instrument, Referral, ReferralStatus
 
 R = ReferralStatus
@@ -22,13 +23,15 @@ LIAISON_STATUSES = {R.ACKNOWLEDGED} | OUTCOMES
 
 
 # A platform may answer before our "sent" commit lands (it got the message, then we crashed or were slow),
-# so acknowledgement and outcomes are accepted from `queued` too. `needs_info` is answered by an outcome.
+# so acknowledgement and outcomes are accepted from `queued` too. `needs_info` is answered by an outcome, or by the
+# unit's clarification (back to acknowledged: waiting for the outcome again). Any referral without a final outcome
+# can be withdrawn (referral/actions/withdrawal.py), a failed one too.
 REFERRAL_ALLOWED: dict[str, set[str]] = {
     R.QUEUED: {R.SENT, R.FAILED, R.WITHDRAWN, R.ACKNOWLEDGED} | OUTCOMES,
     R.SENT: {R.ACKNOWLEDGED, R.FAILED, R.WITHDRAWN} | OUTCOMES,
     R.ACKNOWLEDGED: OUTCOMES | {R.WITHDRAWN},
-    R.NEEDS_INFO: {R.REMOVED, R.RESTRICTED, R.DECLINED, R.WITHDRAWN},
-    R.FAILED: {R.QUEUED},
+    R.NEEDS_INFO: {R.REMOVED, R.RESTRICTED, R.DECLINED, R.WITHDRAWN, R.ACKNOWLEDGED},
+    R.FAILED: {R.QUEUED, R.WITHDRAWN},
     R.REMOVED: set(),
     R.RESTRICTED: set(),
     R.DECLINED: set(),
@@ -59,6 +62,60 @@ def referrals_move_locked(referral_ids: list[int], source: str, target: str, *, 
     Referral.objects.filter(pk__in=referral_ids, status=source).update(status=target, updated_at=now)
 
 
+def _check_status_input(status: str, action_taken_at) -> None:
+    if status not in LIAISON_STATUSES:
+        raise InvalidInput(
+            "Unknown status.",
+            field_errors={"status": [f"'{status}' is not one of: {', '.join(sorted(LIAISON_STATUSES))}."]},
+        )
+    if action_taken_at is not None and action_taken_at > timezone.now() + timedelta(minutes=5):
+        raise InvalidInput(
+            "action_taken_at is in the future.", field_errors={"action_taken_at": ["Must not be in the future."]}
+        )
+
+
+def _apply_status(referral: Referral, *, status, platform_reference, note, action_taken_at, now) -> list[str]:
+    """Set a liaison's answer on a locked referral (moves checked); returns the fields to save."""
+    _check_referral_move(referral, status)
+    referral.status = status
+    fields = ["status", "updated_at"]
+    referral.updated_at = now
+    if status == R.ACKNOWLEDGED:
+        referral.acknowledged_at = now
+        fields.append("acknowledged_at")
+    else:
+        referral.outcome_at = now
+        referral.action_taken_at = action_taken_at or (now if status in (R.REMOVED, R.RESTRICTED) else None)
+        fields += ["outcome_at", "action_taken_at"]
+    if platform_reference:
+        referral.platform_reference = platform_reference[:200]
+        fields.append("platform_reference")
+    if note:
+        referral.note = note
+        fields.append("note")
+    return fields
+
+
+# The platform's answers the referral's people hear of at once: its proposer and the supervisor who approved it.
+TOLD_OF = {R.NEEDS_INFO: ("needs_info", "asks for more information on"), R.DECLINED: ("declined", "declined")}
+
+
+def _tell_people(referrals: list[Referral]) -> None:
+    for referral in referrals:
+        if referral.status in TOLD_OF:
+            kind, what = TOLD_OF[referral.status]
+            note = f": {referral.note[:300]}" if referral.note else "."
+            notify_users([referral.approved_by_id, referral.item.proposed_by_id], kind=kind, object_type="referral",
+                         object_id=referral.pk,
+                         message=f"The platform {what} referral {referral.pk} ({referral.item.url[:200]}){note}")
+
+
+def _status_event(actor, referral: Referral, before: str) -> dict:
+    return {"actor": actor, "verb": f"referral.{referral.status}", "object_type": "referral",
+            "object_id": referral.pk, "before": {"status": before},
+            "after": {"status": referral.status, "platform_reference": referral.platform_reference}}
+
+
 @retry_on_conflict
 def referral_record_status(
     *,
@@ -72,17 +129,10 @@ def referral_record_status(
     """A platform liaison acknowledges a referral or reports its outcome.
 
     Only the liaison of the referral's platform may; another platform's referral is NotFound, as if it did
-    not exist. Repeating the current status is accepted without change (a platform retrying its call).
+    not exist. Repeating the current status is accepted without change (a platform retrying its call). A withdrawn
+    referral refuses every answer (TransitionNotAllowed: 409).
     """
-    if status not in LIAISON_STATUSES:
-        raise InvalidInput(
-            "Unknown status.",
-            field_errors={"status": [f"'{status}' is not one of: {', '.join(sorted(LIAISON_STATUSES))}."]},
-        )
-    if action_taken_at is not None and action_taken_at > timezone.now() + timedelta(minutes=5):
-        raise InvalidInput(
-            "action_taken_at is in the future.", field_errors={"action_taken_at": ["Must not be in the future."]}
-        )
+    _check_status_input(status, action_taken_at)
     with transaction.atomic():
         try:
             # The item comes along for the caller's answer; only the referral's row is locked.
@@ -94,30 +144,56 @@ def referral_record_status(
             raise NotFound("Not found.")
         if referral.status == status:
             return referral
-        _check_referral_move(referral, status)
-        before = {"status": referral.status}
-        now = timezone.now()
-        referral.status = status
-        fields = ["status", "updated_at"]
-        if status == R.ACKNOWLEDGED:
-            referral.acknowledged_at = now
-            fields.append("acknowledged_at")
-        else:
-            referral.outcome_at = now
-            referral.action_taken_at = action_taken_at or (now if status in (R.REMOVED, R.RESTRICTED) else None)
-            fields += ["outcome_at", "action_taken_at"]
-        if platform_reference:
-            referral.platform_reference = platform_reference[:200]
-            fields.append("platform_reference")
-        if note:
-            referral.note = note
-            fields.append("note")
+        before = referral.status
+        fields = _apply_status(referral, status=status, platform_reference=platform_reference, note=note,
+                               action_taken_at=action_taken_at, now=timezone.now())
         referral.save(update_fields=fields)
-        audit.record(
-            actor=actor, verb=f"referral.{status}", obj=referral, before=before,
-            after={"status": status, "platform_reference": referral.platform_reference},
-        )
+        audit.record_many([_status_event(actor, referral, before)])
+        _tell_people([referral])
     return referral
+
+
+def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
+    """A liaison's answers for many referrals in one transaction (an action day's outcomes), each row checked as
+    referral_record_status checks one: `rows` are dicts of id, status and optionally platform_reference, note,
+    action_taken_at. Returns, in the rows' order, {"id", "status_code": 200, "referral": Referral} or
+    {"id", "status_code", "detail", "errors"}. Another platform's referral is 404 with a missing one's body; a row
+    that repeats the current status changes nothing (the same rows sent twice: the second time nothing moves)."""
+    if not has_role(actor, LIAISONS) or actor.platform_id is None:
+        raise NotFound("Not found.")
+    results: list[dict] = []
+    with transaction.atomic():
+        ids = sorted({row["id"] for row in rows})
+        referrals = (Referral.objects.select_for_update(no_key=True, of=("self",)).select_related("item")
+                     .filter(pk__in=ids, platform_id=actor.platform_id).order_by("pk").in_bulk())
+        now = timezone.now()
+        changed: dict[int, Referral] = {}
+        fields: set[str] = set()
+        events = []
+        for row in rows:
+            referral = referrals.get(row["id"])
+            if referral is None:
+                results.append({"id": row["id"], "status_code": 404, "detail": "Not found.", "errors": {}})
+                continue
+            try:
+                _check_status_input(row["status"], row.get("action_taken_at"))
+                if referral.status != row["status"]:
+                    before = referral.status
+                    fields.update(_apply_status(
+                        referral, status=row["status"], platform_reference=row.get("platform_reference", ""),
+                        note=row.get("note", ""), action_taken_at=row.get("action_taken_at"), now=now))
+                    changed[referral.pk] = referral
+                    events.append(_status_event(actor, referral, before))
+            except (InvalidInput, TransitionNotAllowed) as exc:
+                results.append({"id": row["id"], "status_code": exc.status_code, "detail": exc.message,
+                                "errors": getattr(exc, "field_errors", None) or {}})
+                continue
+            results.append({"id": row["id"], "status_code": 200, "referral": referral})
+        if changed:
+            Referral.objects.bulk_update(list(changed.values()), sorted(fields), batch_size=500)
+            audit.record_many(events)
+            _tell_people(list(changed.values()))
+    return results
 
 
 @retry_on_conflict
@@ -144,6 +220,10 @@ def referrals_flag_overdue(*, now=None, limit: int = 1000) -> int:
             Alert.objects.create(kind="referral_overdue", message=(
                 f"{len(referrals)} {what}{'s' if len(referrals) > 1 else ''} to {platform.name} past due with no "
                 f"outcome: {ids}."))
+        for order in (r for r in overdue if r.instrument == Instrument.REMOVAL_ORDER):
+            notify_supervisors(kind="removal_order_overdue", object_type="referral", object_id=order.pk,
+                               message=f"Removal order {order.pk} to {order.platform.name} is past its hour with no "
+                                       "outcome.")
         audit.record_many([{"actor": None, "verb": "referral.overdue", "object_type": "referral", "object_id": r.pk,
                             "after": {"status": r.status, "due_at": r.due_at.isoformat()}} for r in overdue])
     return len(overdue)

@@ -62,6 +62,36 @@ class ReferralStatusIn(serializers.Serializer):
     action_taken_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+class ReferralStatusRowIn(ReferralStatusIn):
+    id = serializers.IntegerField(min_value=1)
+
+
+MAX_STATUS_ROWS = 1000
+
+
+class BulkStatusOut(serializers.Serializer):
+    results = serializers.ListField(child=serializers.DictField(), help_text=(
+        "One per row, in order: {id, status_code: 200, referral} or {id, status_code, detail, errors}."))
+
+
+class WithdrawIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class BulkWithdrawIn(serializers.Serializer):
+    referrals = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000)
+    reason = serializers.CharField(max_length=5000)
+
+
+class BulkWithdrawOut(serializers.Serializer):
+    withdrawn = serializers.ListField(child=serializers.IntegerField())
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class ClarifyIn(serializers.Serializer):
+    message = serializers.CharField(max_length=5000)
+
+
 class DeliveryAttemptOut(serializers.ModelSerializer):
     class Meta:
         model = DeliveryAttempt

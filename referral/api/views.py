@@ -21,7 +21,7 @@ from core.permissions import (
 )
 from platforms import directory
 from referral import selectors as referral_selectors
-from referral.actions import approval, outcomes
+from referral.actions import approval, outcomes, withdrawal
 from referral.api import serializers as referral_s
 from referral.models import Delivery, DeliveryStatus, Referral, ReferralStatus
 from referral.outbox import actions as outbox_actions
@@ -149,6 +149,76 @@ class ReferralStatusUpdate(APIView):
             raise ValidationError(data.errors)
         # The service scopes too (another platform's referral: NotFound) and hands back the row with its item.
         referral = outcomes.referral_record_status(actor=request.user, referral_id=pk, **data.validated_data)
+        return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
+
+
+class ReferralBulkStatus(APIView):
+    """A liaison's outcomes for up to 1,000 referrals at once: `[{"id", "status", "platform_reference", "note",
+    "action_taken_at"}]` (or `{"referrals": [...]}`), answered per row in order. Another platform's referral is a
+    404 row with a missing one's body; the same rows sent twice change nothing the second time."""
+
+    permission_classes = [IsLiaison]
+
+    @extend_schema(request=referral_s.ReferralStatusRowIn(many=True), responses=referral_s.BulkStatusOut,
+                   operation_id="v1_referrals_bulk_status")
+    def post(self, request):
+        rows = request.data.get("referrals") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list) or not rows:
+            raise ValidationError({"referrals": ["Send a list of rows: [{\"id\", \"status\", …}]."]})
+        if len(rows) > referral_s.MAX_STATUS_ROWS:
+            raise ValidationError({"referrals": [f"At most {referral_s.MAX_STATUS_ROWS} rows a call."]})
+        checked, answers = [], {}
+        for n, row in enumerate(rows):
+            data = referral_s.ReferralStatusRowIn(data=row if isinstance(row, dict) else {})
+            if data.is_valid():
+                checked.append(dict(data.validated_data))
+            else:
+                answers[n] = {"id": row.get("id") if isinstance(row, dict) else None, "status_code": 400,
+                              "detail": "Invalid input.", "errors": data.errors}
+        done = iter(outcomes.referrals_record_status_many(actor=request.user, rows=checked) if checked else [])
+        slug = directory.slug_of(request.user.platform_id)
+        results = []
+        for n in range(len(rows)):
+            answer = answers.get(n) or next(done)
+            if "referral" in answer:
+                answer = {**answer, "referral": referral_s.referral_json(answer["referral"], slug)}
+            results.append(answer)
+        return Response({"results": results})
+
+
+class ReferralWithdraw(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=referral_s.WithdrawIn, responses=referral_s.ReferralOut)
+    def post(self, request, pk: int):
+        data = referral_s.WithdrawIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = withdrawal.referral_withdraw(actor=request.user, referral_id=pk, **data.validated_data)
+        return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
+
+
+class ReferralBulkWithdraw(APIView):
+    """Withdraw many referrals with one reason; answered per referral like bulk approval."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=referral_s.BulkWithdrawIn, responses=referral_s.BulkWithdrawOut,
+                   operation_id="v1_referrals_bulk_withdraw")
+    def post(self, request):
+        data = referral_s.BulkWithdrawIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(withdrawal.referrals_withdraw_many(
+            actor=request.user, referral_ids=data.validated_data["referrals"], reason=data.validated_data["reason"]))
+
+
+class ReferralClarify(APIView):
+    permission_classes = [IsAnalystOrSupervisor]
+
+    @extend_schema(request=referral_s.ClarifyIn, responses=referral_s.ReferralOut)
+    def post(self, request, pk: int):
+        data = referral_s.ClarifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = withdrawal.referral_clarify(actor=request.user, referral_id=pk, **data.validated_data)
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 

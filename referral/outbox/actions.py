@@ -21,7 +21,15 @@ from core.transactions import retry_on_conflict
 from notifications.actions import notify_users
 from platforms.models import ContactPoint
 from referral.actions import outcomes as referral_actions
-from referral.models import DISPATCH_TASK, Delivery, DeliveryAttempt, DeliveryStatus, Instrument, Referral
+from referral.models import (
+    DISPATCH_TASK,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryEvent,
+    DeliveryStatus,
+    Instrument,
+    Referral,
+)
 from referral.models import ReferralStatus as R
 
 D = DeliveryStatus
@@ -71,7 +79,9 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
             Delivery.objects.filter(pk__in=pks).update(status=DeliveryStatus.SENT, sent_at=now, lease_until=None,
                                                        last_status_code=None, last_error="",
                                                        external_reference=reference)
-        links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours)
+        # Only new referrals move when their message is accepted; a withdrawal or a clarification moves nothing.
+        links = list(Delivery.referrals.through.objects.filter(delivery_id__in=ours,
+                                                               delivery__event=DeliveryEvent.CREATED)
                      .values_list("delivery_id", "referral_id"))
         referral_ids = sorted({r for _, r in links})
         referrals = list(Referral.objects.select_for_update(no_key=True).filter(pk__in=referral_ids).order_by("pk")

@@ -59,18 +59,33 @@ def unit_reference(delivery) -> str:
     return f"{settings.UNIT_REFERENCE_PREFIX}-{str(delivery.pk)[:8].upper()}"
 
 
+# What an event's text is called in its JSON body (docs/platform-integration.md).
+EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message"}
+
+
+def _event(delivery) -> str:
+    return getattr(delivery, "event", "") or "referrals.created"
+
+
 def render_json_v1(delivery, referrals) -> bytes:
+    event = _event(delivery)
     body = {
-        "type": "referrals.created",
+        "type": event,
         "delivery": str(delivery.pk),
         "referrals": [referral_entry(r) for r in referrals],
     }
+    if event in EVENT_TEXT_FIELD:
+        body[EVENT_TEXT_FIELD[event]] = delivery.message
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _context(delivery, referrals) -> dict:
     entries = [referral_entry(r) for r in referrals]
     return {
+        "event": _event(delivery),
+        "withdrawn": _event(delivery) == "referrals.withdrawn",
+        "clarified": _event(delivery) == "referrals.clarified",
+        "text": getattr(delivery, "message", ""),
         "reference": unit_reference(delivery),
         "delivery_id": str(delivery.pk),
         "platform": delivery.contact_point.platform,
@@ -109,9 +124,10 @@ def message_id(delivery) -> str:
 def render_email_v1(delivery, referrals) -> bytes:
     cp = delivery.contact_point
     context = _context(delivery, referrals)
-    subject = _template("email/referral_subject", cp.language, "txt", context).strip().replace("\n", " ")
-    text = _template("email/referral", cp.language, "txt", context)
-    html = _template("email/referral", cp.language, "html", context)
+    base = "email/referral" if context["event"] == "referrals.created" else "email/event"
+    subject = _template(f"{base}_subject", cp.language, "txt", context).strip().replace("\n", " ")
+    text = _template(base, cp.language, "txt", context)
+    html = _template(base, cp.language, "html", context)
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[cp.endpoint],
         headers={"Message-ID": message_id(delivery), "Date": format_datetime(timezone.now()),
@@ -125,8 +141,8 @@ def render_email_v1(delivery, referrals) -> bytes:
 def render_text_v1(delivery, referrals) -> bytes:
     """The prepared text an analyst pastes into a platform's web form (manual channel)."""
     context = _context(delivery, referrals)
-    return _template("manual/referral", delivery.contact_point.language, "txt", context).encode()
-
+    base = "manual/referral" if context["event"] == "referrals.created" else "manual/event"
+    return _template(base, delivery.contact_point.language, "txt", context).encode()
 
 
 FORMATTERS = {"json-v1": render_json_v1, "email-v1": render_email_v1, "text-v1": render_text_v1}

@@ -36,7 +36,7 @@ from core.roles import (
 from evidence import actions as evidence_actions
 from intake import actions as intake_actions
 from platforms import services as platform_services
-from referral.actions import approval, outcomes
+from referral.actions import approval, outcomes, withdrawal
 from referral.outbox import actions as outbox_actions
 from tests.conftest import make_user
 
@@ -94,6 +94,14 @@ ACTIONS = {
     "item_return": (DECIDERS, lambda a, w: approval.item_return(actor=a, item_id=w["proposed"].pk, reason="r")),
     "referral_record_status": (LIAISONS, lambda a, w: outcomes.referral_record_status(
         actor=a, referral_id=w["referral"].pk, status="acknowledged")),
+    "referrals_record_status_many": (LIAISONS, lambda a, w: outcomes.referrals_record_status_many(
+        actor=a, rows=[{"id": w["referral"].pk, "status": "acknowledged"}])),
+    "referral_withdraw": (DECIDERS, lambda a, w: withdrawal.referral_withdraw(actor=a, referral_id=w["referral"].pk,
+                                                                             reason="r")),
+    "referrals_withdraw_many": (DECIDERS, lambda a, w: withdrawal.referrals_withdraw_many(
+        actor=a, referral_ids=[w["referral"].pk], reason="r")),
+    "referral_clarify": (TRIAGERS, lambda a, w: withdrawal.referral_clarify(actor=a, referral_id=w["referral"].pk,
+                                                                           message="m")),
     "delivery_complete_manual": (MANUAL_SUBMITTERS, lambda a, w: outbox_actions.delivery_complete_manual(
         actor=a, delivery_id=w["delivery"].pk, ticket="T-1")),
     "delivery_redrive": (SUPERVISORS, lambda a, w: outbox_actions.delivery_redrive(actor=a,
@@ -148,7 +156,8 @@ def world(db, analyst, supervisor, case, platform_a, liaison_a, approved_referra
 
 def test_every_action_function_is_in_the_table():
     """A new action must be added to ACTIONS (and so be tested here) to pass."""
-    modules = [case_actions, item_actions, assessment_actions, approval, outcomes, outbox_actions, alert_actions,
+    modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, outbox_actions,
+               alert_actions,
                intake_actions, evidence_actions, platform_services, account_services]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__
@@ -166,7 +175,8 @@ def test_action_refuses_a_role_that_must_not_use_it(world, name, role):
     else:
         actor = make_user(f"other_{role}", role)
     before = AuditEvent.objects.count()
-    expected = (NotPermitted, NotFound) if name == "referral_record_status" else (NotPermitted,)
+    answers = {"referral_record_status", "referrals_record_status_many"}
+    expected = (NotPermitted, NotFound) if name in answers else (NotPermitted,)
     with pytest.raises(expected):
         call(actor, world)
     assert AuditEvent.objects.count() == before

@@ -220,10 +220,41 @@ def test_unknown_platform_or_path_is_404(api, make_sandbox):
 def test_unusable_body_is_400_and_unknown_event_types_are_ignored(api, make_sandbox):
     sandbox = make_sandbox(api_url=api.url)
     assert deliver(sandbox, b"not json", msg_id=str(uuid.uuid4())).status_code == 400
-    unknown = json.dumps({"type": "referrals.withdrawn", "delivery": "x", "referrals": [entry(1, api.url)]}).encode()
+    unknown = json.dumps({"type": "referrals.archived", "delivery": "x", "referrals": [entry(1, api.url)]}).encode()
     assert deliver(sandbox, unknown).status_code == 200
     settle(sandbox)
     assert api.requests == []
+
+
+def event(kind: str, entries: list[dict], text: str) -> bytes:
+    field = {"referrals.withdrawn": "reason", "referrals.clarified": "message"}[kind]
+    body = {"type": kind, "delivery": str(uuid.uuid4()), "referrals": entries, field: text}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def test_a_withdrawal_is_accepted_recorded_and_stops_the_callbacks(api, make_sandbox):
+    sandbox = make_sandbox(api_url=api.url, ack_delay=0.3)
+    deliver(sandbox, payload([entry(31, api.url), entry(32, api.url)]))
+    assert deliver(sandbox, event("referrals.withdrawn", [entry(31, api.url)], "Sent by mistake.")).status_code == 200
+    wait_for(lambda: len(api.requests) == 2, what="referral 32's acknowledgement and outcome")
+    settle(sandbox)
+    assert {json.loads(r.body)["status"] for r in api.requests} == {"acknowledged", "removed"}
+    assert all("/referrals/32/" in r.path for r in api.requests)  # nothing more about the withdrawn one
+    received = sandbox.received_list()
+    assert [(r["event"], r["referral_ids"], r["result"]) for r in received] == [
+        ("referrals.created", [31, 32], "accepted"), ("referrals.withdrawn", [31], "accepted")]
+
+
+def test_needs_info_first_then_the_outcome_after_a_clarification(api, make_sandbox):
+    sandbox = make_sandbox(api_url=api.url, needs_info_share=1.0)
+    deliver(sandbox, payload([entry(41, api.url)]))
+    wait_for(lambda: len(api.requests) == 2, what="acknowledgement and the question")
+    settle(sandbox)
+    assert [json.loads(r.body)["status"] for r in api.requests] == ["acknowledged", "needs_info"]
+    deliver(sandbox, event("referrals.clarified", [entry(41, api.url)], "Posted by the outlet's main account."))
+    wait_for(lambda: len(api.requests) == 3, what="the outcome after the clarification")
+    settle(sandbox)
+    assert json.loads(api.requests[2].body)["status"] == "removed" and len(api.requests) == 3
 
 
 def test_fail_first_answers_500_then_accepts_the_retry(api, make_sandbox):
@@ -404,6 +435,8 @@ def test_command_serves_until_signalled_and_stops_cleanly(tmp_path, sig):
             "webhook-id": msg_id, "webhook-timestamp": str(ts),
             "webhook-signature": webhook.sign(SECRET, msg_id, ts, body)})
         assert res.status_code == 200
+        # The answer goes out before the acknowledgement is scheduled: wait for it, then stop.
+        wait_for(lambda: (answers() or {}).get("pending_callbacks") == 1, 10, "the acknowledgement to be scheduled")
         proc.send_signal(sig)
         assert proc.wait(timeout=15) == 0
     finally:

@@ -1,0 +1,141 @@
+"""The unit takes a referral back (withdraw) or answers a platform's question (clarify); either way the platform is
+told through the outbox, as its own delivery with its own id (Delivery.event: referrals.withdrawn,
+referrals.clarified), signed and retried like a referral, to every active contact point of the platform.
+
+The referral's status moves in referral/actions/outcomes.py (REFERRAL_ALLOWED): withdrawn from any status without
+a final outcome (queued, sent, acknowledged, needs_info, failed); clarified: needs_info → acknowledged, waiting for
+the platform's outcome again. A withdrawn referral refuses every later answer from the platform (409).
+
+Locks, in the order of core/locking.py: the referrals (id order), then the audit chain.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert
+from audit import chain as audit
+from core.enqueue import send_task_on_commit
+from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
+from core.roles import DECIDERS, TRIAGERS, require_role
+from core.transactions import retry_on_conflict
+from platforms.models import ContactPoint
+from referral.actions import outcomes
+from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, Referral
+from referral.models import ReferralStatus as R
+
+MAX_TEXT = 5000
+WITHDRAWABLE = {source for source, targets in outcomes.REFERRAL_ALLOWED.items() if R.WITHDRAWN in targets}
+
+
+def _text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, field_errors={field: ["This field may not be blank."]})
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"At most {MAX_TEXT} characters.", field_errors={field: [f"At most {MAX_TEXT} characters."]})
+    return value
+
+
+def _tell_platforms(referrals_by_platform: dict[int, list[int]], *, event: str, message: str, actor, now) -> list:
+    """One delivery per active contact point of each platform, carrying that platform's referrals; returns the
+    audit entries. A platform without an active contact point cannot be told: supervisors get an alert."""
+    entries = []
+    contact_points: dict[int, list[ContactPoint]] = {}
+    for cp in (ContactPoint.objects.filter(platform_id__in=list(referrals_by_platform), active=True)
+               .select_related("platform").order_by("id")):
+        contact_points.setdefault(cp.platform_id, []).append(cp)
+    through = Delivery.referrals.through
+    links = []
+    for platform_id, referral_ids in referrals_by_platform.items():
+        if not contact_points.get(platform_id):
+            Alert.objects.create(kind="event_undeliverable", message=(
+                f"The platform of referral{'s' if len(referral_ids) > 1 else ''} "
+                f"{', '.join(map(str, referral_ids[:20]))} has no active contact point: it was not told of "
+                f"'{event}'. Tell it another way, or fix the contact point and withdraw again."))
+            continue
+        for cp in contact_points[platform_id]:
+            delivery = Delivery.objects.create(contact_point=cp, event=event, message=message, next_attempt_at=now)
+            links += [through(delivery_id=delivery.pk, referral_id=r) for r in referral_ids]
+            entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery",
+                            "object_id": delivery.pk, "after": {"contact_point": cp.pk, "channel": cp.channel,
+                                                                "event": event, "referrals": referral_ids}})
+    through.objects.bulk_create(links)
+    if links:
+        send_task_on_commit(DISPATCH_TASK)
+    return entries
+
+
+@retry_on_conflict
+def referrals_withdraw_many(*, actor, referral_ids, reason: str) -> dict:
+    """A supervisor withdraws referrals that have no final outcome yet, with one reason, in one transaction; each is
+    checked on its own and the ones that cannot be withdrawn are reported, not raised. The platforms are told.
+    Returns {"withdrawn": [ids], "errors": [{"referral", "detail", "status_code"}]}."""
+    require_role(actor, DECIDERS, "withdrawing referrals")
+    reason = _text(reason, "reason", "Give a reason.")
+    ids = sorted({int(i) for i in referral_ids})
+    result = {"withdrawn": [], "errors": []}
+    with transaction.atomic():
+        found = {pk: (status, platform_id) for pk, status, platform_id in
+                 Referral.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+                 .values_list("pk", "status", "platform_id")}
+        by_source: dict[str, list[int]] = {}
+        by_platform: dict[int, list[int]] = {}
+        for pk in ids:
+            if pk not in found:
+                result["errors"].append({"referral": pk, "detail": f"Referral {pk} does not exist.",
+                                         "status_code": 404})
+                continue
+            status, platform_id = found[pk]
+            if status not in WITHDRAWABLE:
+                result["errors"].append({"referral": pk, "status_code": 409, "detail": (
+                    f"Referral {pk} is '{status}'; it cannot be withdrawn (it has its final outcome).")})
+                continue
+            by_source.setdefault(status, []).append(pk)
+            by_platform.setdefault(platform_id, []).append(pk)
+            result["withdrawn"].append(pk)
+        if not result["withdrawn"]:
+            return result
+        now = timezone.now()
+        for source, pks in by_source.items():
+            outcomes.referrals_move_locked(pks, source, R.WITHDRAWN, now=now)
+        entries = [{"actor": actor, "verb": "referral.withdrawn", "object_type": "referral", "object_id": pk,
+                    "before": {"status": found[pk][0]}, "after": {"status": R.WITHDRAWN, "reason": reason}}
+                   for pk in result["withdrawn"]]
+        entries += _tell_platforms(by_platform, event=DeliveryEvent.WITHDRAWN, message=reason, actor=actor, now=now)
+        audit.record_many(entries)
+    return result
+
+
+def referral_withdraw(*, actor, referral_id: int, reason: str) -> Referral:
+    """Withdraw one referral (see referrals_withdraw_many); its refusal is raised."""
+    result = referrals_withdraw_many(actor=actor, referral_ids=[referral_id], reason=reason)
+    if result["errors"]:
+        error = result["errors"][0]
+        raise {404: NotFound, 409: TransitionNotAllowed}[error["status_code"]](error["detail"])
+    return Referral.objects.select_related("item").get(pk=referral_id)
+
+
+@retry_on_conflict
+def referral_clarify(*, actor, referral_id: int, message: str) -> Referral:
+    """The unit answers a platform's `needs_info` (an analyst or a supervisor): the message goes to the platform as
+    a referrals.clarified delivery and the referral waits for the platform's outcome again (acknowledged)."""
+    require_role(actor, TRIAGERS, "answering a platform's question")
+    message = _text(message, "message", "Write the information the platform asked for.")
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update(no_key=True, of=("self",)).select_related("item") \
+            .filter(pk=referral_id).first()
+        if referral is None:
+            raise NotFound("Not found.")
+        if referral.status != R.NEEDS_INFO:
+            raise Conflict(f"Referral {referral_id} is '{referral.status}': only a referral whose platform asked "
+                           "for information (needs_info) can be clarified.")
+        now = timezone.now()
+        outcomes.referrals_move_locked([referral.pk], R.NEEDS_INFO, R.ACKNOWLEDGED, now=now)
+        entries = [{"actor": actor, "verb": "referral.clarified", "object_type": "referral", "object_id": referral.pk,
+                    "before": {"status": R.NEEDS_INFO}, "after": {"status": R.ACKNOWLEDGED, "message": message}}]
+        entries += _tell_platforms({referral.platform_id: [referral.pk]}, event=DeliveryEvent.CLARIFIED,
+                                   message=message, actor=actor, now=now)
+        audit.record_many(entries)
+        referral.refresh_from_db()
+    return referral
+
