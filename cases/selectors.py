@@ -1,9 +1,10 @@
 """Reads of cases and items: the querysets behind lists and pages, with their joins chosen once."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
@@ -158,6 +159,100 @@ def triage_queue(user, filters: dict, sort: str = "priority", after: str | None 
     rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = keyset.encode(keys[-1]) if more and keys else None
     return QueuePage(rows=rows, next_cursor=next_cursor, sort=sort)
+
+
+# --- Review: the proposed items, in REVIEW_KEYSET's order ----------------------------------------------
+
+REVIEW_PAGE_SIZE = 50
+# What a row of Review shows, read as values in one query; evidence_id and preview_id are annotations.
+REVIEW_ROW_FIELDS = ("id", "url", "priority", "threat_to_life", "proposed_at", "platform_id", "platform__name",
+                     "kind", "categories", "group_id", "group__name", "case_id", "proposed_by_id",
+                     "proposed_by__username", "duplicate_of_id")
+
+
+@dataclass
+class ReviewPage:
+    rows: list  # dicts of REVIEW_ROW_FIELDS + evidence_id + preview_id, in REVIEW_KEYSET's order
+    next_cursor: str | None  # REVIEW_KEYSET's cursor of the page's last row, when more follow
+
+
+def _moment(value):
+    """A bound of proposed_at: a datetime, or its ISO text (a ReviewJob keeps its filter as JSON)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def review_filtered(filters: dict) -> QuerySet[Item]:
+    """The proposed items matching Review's `filters` (cleaned values, see referral.forms.ReviewFilterForm):
+    platform (id or "none"), case, category, group, kind, proposer (user id), proposed_after / proposed_before
+    (datetimes or ISO text: after ≤ proposed_at < before), has_evidence, duplicates ("duplicates" | "originals").
+    Shared by the page and by ReviewJob's chunks, so "every proposal matching the filter" is what the page shows."""
+    qs = Item.objects.filter(status="proposed")
+    platform = filters.get("platform")
+    if platform == "none":
+        qs = qs.filter(platform__isnull=True)
+    elif platform:
+        qs = qs.filter(platform_id=platform)
+    for name, column in (("case", "case_id"), ("group", "group_id"), ("kind", "kind"),
+                         ("proposer", "proposed_by_id")):
+        if filters.get(name):
+            qs = qs.filter(**{column: filters[name]})
+    if filters.get("category"):
+        qs = qs.filter(JSONArrayContains("categories", filters["category"]))
+    if filters.get("proposed_after"):
+        qs = qs.filter(proposed_at__gte=_moment(filters["proposed_after"]))
+    if filters.get("proposed_before"):
+        qs = qs.filter(proposed_at__lt=_moment(filters["proposed_before"]))
+    if filters.get("duplicates") == "duplicates":
+        qs = qs.filter(duplicate_of__isnull=False)
+    elif filters.get("duplicates") == "originals":
+        qs = qs.filter(duplicate_of__isnull=True)
+    if filters.get("has_evidence"):
+        qs = qs.filter(Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
+    return qs
+
+
+def review_queue(user, filters: dict, after: str | None = None, size: int = REVIEW_PAGE_SIZE, *,
+                 preview_mimes=()) -> ReviewPage:
+    """One page of Review for a decider: ONE query whatever the filters and the page (the rows, their first
+    evidence and first evidence of a `preview_mimes` type as subqueries), down item_review_idx.
+
+    A threat to life first, then priority, then the oldest proposal (REVIEW_KEYSET); `after` is the cursor of the
+    previous page's last row (anything malformed is the first page)."""
+    if _anonymous(user) or not user.is_unit_staff:
+        return ReviewPage(rows=[], next_cursor=None)
+    qs = review_filtered(filters)
+    cursor = REVIEW_KEYSET.decode(after)
+    if cursor is not None:
+        qs = REVIEW_KEYSET.after(qs, cursor)
+    evidence = related_model("evidence").objects.filter(item_id=OuterRef("pk")).order_by("id").values("id")[:1]
+    previews = (related_model("evidence").objects.filter(item_id=OuterRef("pk"), mime__in=list(preview_mimes))
+                .order_by("id").values("id")[:1])
+    rows = list(qs.order_by(*REVIEW_KEYSET.order)
+                .annotate(evidence_id=Subquery(evidence), preview_id=Subquery(previews))
+                .values(*REVIEW_ROW_FIELDS, "evidence_id", "preview_id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return ReviewPage(rows=rows, next_cursor=REVIEW_KEYSET.encode(REVIEW_KEYSET.values(rows[-1])) if more else None)
+
+
+def review_counts_by_platform(user) -> list[tuple[int | None, str, int]]:
+    """[(platform id or None, name or "", proposals waiting)], most first: one GROUP BY query."""
+    if _anonymous(user) or not user.is_unit_staff:
+        return []
+    rows = (Item.objects.filter(status="proposed").values("platform_id", "platform__name")
+            .annotate(n=Count("id")).order_by("-n", "platform__name"))
+    return [(row["platform_id"], row["platform__name"] or "", row["n"]) for row in rows]
+
+
+def review_keys(filters: dict, after: str | None, size: int) -> tuple[list[int], str | None]:
+    """The ids of the next `size` proposals matching `filters` after the cursor `after`, in Review's order, and
+    the cursor of the last one (None when none is left): a ReviewJob's chunk, one query."""
+    qs = review_filtered(filters)
+    cursor = REVIEW_KEYSET.decode(after)
+    if cursor is not None:
+        qs = REVIEW_KEYSET.after(qs, cursor)
+    keys = list(qs.order_by(*REVIEW_KEYSET.order).values_list(*REVIEW_KEYSET.fields)[:size])
+    return [key[-1] for key in keys], (REVIEW_KEYSET.encode(keys[-1]) if keys else None)
 
 
 def _json_subquery(sql: str) -> RawSQL:

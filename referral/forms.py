@@ -1,7 +1,12 @@
 """Forms of the review and referral pages."""
 
-from django import forms
+from datetime import datetime, time
 
+from django import forms
+from django.utils import timezone
+
+from cases.forms import ItemIdsField, TriageChoices
+from cases.models import Category, ItemKind
 from referral.models import Instrument, ReferralStatus
 
 
@@ -24,3 +29,94 @@ class ApproveForm(forms.Form):
 class ReferralFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status")] + ReferralStatus.choices, required=False)
 
+
+
+# --- Review at action-day scale --------------------------------------------------------------------------
+
+DECISIONS = [("approve", "Approve"), ("return", "Return to the analyst"), ("reject", "Reject")]
+
+
+class ReviewFilterForm(forms.Form):
+    """Review's filters. `filters()` is JSON (a ReviewJob keeps it) and what cases.selectors.review_filtered reads."""
+
+    platform = forms.ChoiceField(required=False)
+    case = forms.IntegerField(required=False, min_value=1, label="Case number")
+    category = forms.ChoiceField(choices=[("", "Any category")] + list(Category.choices), required=False)
+    group = forms.ChoiceField(required=False, label="Group / organisation")
+    kind = forms.ChoiceField(choices=[("", "Any kind")] + list(ItemKind.choices), required=False)
+    proposer = forms.ChoiceField(required=False, label="Proposed by")
+    proposed_after = forms.DateField(required=False, label="Proposed on or after",
+                                     widget=forms.DateInput(attrs={"type": "date"}))
+    proposed_before = forms.DateField(required=False, label="Proposed before",
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    duplicates = forms.ChoiceField(
+        choices=[("", "Originals and duplicates"), ("originals", "Originals only"),
+                 ("duplicates", "Duplicates only")], required=False, label="Duplicates",
+    )
+    has_evidence = forms.BooleanField(required=False, label="Has evidence")
+
+    def __init__(self, *args, choices: TriageChoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].choices = lambda: [("", "Any platform"), ("none", "No platform matched")] + \
+            choices.platforms
+        self.fields["group"].choices = lambda: [("", "Any group")] + choices.groups
+        self.fields["proposer"].choices = lambda: [("", "Anyone")] + choices.people
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        platform = data.get("platform") or None
+        return {
+            "platform": platform if platform in (None, "none") else int(platform),
+            "case": data.get("case"),
+            "category": data.get("category") or "",
+            "group": int(data["group"]) if data.get("group") else None,
+            "kind": data.get("kind") or "",
+            "proposer": int(data["proposer"]) if data.get("proposer") else None,
+            "proposed_after": _day_start(data.get("proposed_after")),
+            "proposed_before": _day_start(data.get("proposed_before")),
+            "duplicates": data.get("duplicates") or "",
+            "has_evidence": bool(data.get("has_evidence")),
+        }
+
+
+def _day_start(day) -> str | None:
+    """The start of `day` in the current time zone, as ISO text (JSON for a ReviewJob)."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min)).isoformat()
+
+
+class ReviewDecisionForm(forms.Form):
+    """Review's action bar: the checked rows (or the one row whose button was pressed), the decision, and what it
+    needs: the instrument for an approval, a reason for a return or a rejection."""
+
+    items = ItemIdsField(required=False)
+    action = forms.ChoiceField(choices=DECISIONS)
+    instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
+                                   label="Instrument (approvals)")
+    reason = forms.CharField(required=False, max_length=5000, label="Reason (returns and rejections)",
+                             widget=forms.Textarea(attrs={"rows": 1}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "approve" and not data.get("instrument"):
+            data["instrument"] = Instrument.REFERRAL
+        if data.get("action") in ("return", "reject") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give a reason: the analyst reads it.")
+        return data
+
+
+class ReviewJobForm(forms.Form):
+    """A decision on every proposal matching the page's filter (a ReviewJob)."""
+
+    decision = forms.ChoiceField(choices=DECISIONS, label="Decision for every matching proposal")
+    instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
+                                   label="Instrument (approvals)")
+    reason = forms.CharField(required=False, max_length=5000, label="Reason (returns and rejections)",
+                             widget=forms.Textarea(attrs={"rows": 1}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") in ("return", "reject") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give a reason: the analysts read it.")
+        return data

@@ -174,3 +174,50 @@ class DeliveryAttempt(models.Model):
     def __str__(self) -> str:
         return f"{self.delivery_id} attempt {self.number}: {self.outcome}"
 
+
+
+# --- Review jobs: one decision on every proposal matching a filter (its moves: referral/actions/review_jobs.py) ---
+
+# The task that runs a ReviewJob (referral/tasks.py).
+REVIEW_JOB_TASK = "referral.run_review_job"
+
+
+class ReviewJobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReviewJob(models.Model):
+    """A supervisor's decision (approve with an instrument, return or reject with a reason) on every proposal
+    matching Review's filter, run by a worker in chunks through the bulk review actions, with its report."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=16)  # approve | return | reject
+    instrument = models.CharField(max_length=16, choices=Instrument.choices, blank=True)
+    reason = models.TextField(blank=True)
+    filters = models.JSONField(default=dict, blank=True)  # cases.selectors.review_filtered's filters
+    query = models.TextField(blank=True)  # the Review page's query string that chose them (a link back)
+    status = models.CharField(max_length=16, choices=ReviewJobStatus.choices, default=ReviewJobStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)  # matching when the job was created
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # four-eyes: the actor's own proposals
+    failed = models.PositiveIntegerField(default=0)
+    cursor = models.CharField(max_length=100, blank=True)  # REVIEW_KEYSET position of the last item read
+    report = models.JSONField(default=list, blank=True)  # the first REPORT_CAP [{"item","detail","status_code"}]
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Review job {self.id} ({self.decision}, {self.status})"
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.skipped + self.failed

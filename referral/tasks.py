@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from referral.actions import outcomes
+from referral.actions import outcomes, review_jobs
 from referral.outbox import dispatcher
 
 
@@ -17,3 +17,9 @@ def flag_overdue():
     """Alert supervisors about referrals past their due time with no outcome (beat, every minute)."""
     return outcomes.referrals_flag_overdue()
 
+
+
+@shared_task(name="referral.run_review_job", ignore_result=True)
+def run_review_job(job_id: str):
+    """Run a pending ReviewJob (every proposal matching a filter); a job that is not pending is left alone."""
+    review_jobs.review_job_run(job_id)

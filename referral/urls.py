@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from .views import deliveries, referrals, review, url_preview
+from .views import deliveries, referrals, review, review_jobs, url_preview
 
 urlpatterns = [
     path("intake/preview/", url_preview.url_preview, name="intake-preview"),
     path("review/", review.review_list, name="review-list"),
+    path("review/decide/", review.review_decide, name="review-decide"),
+    path("review/jobs/", review_jobs.review_job_create, name="review-job-create"),
+    path("review/jobs/<uuid:pk>/", review_jobs.review_job_detail, name="review-job-detail"),
+    path("review/jobs/<uuid:pk>/progress/", review_jobs.review_job_progress, name="review-job-progress"),
+    path("review/jobs/<uuid:pk>/start/", review_jobs.review_job_start, name="review-job-start"),
     path("items/<int:pk>/approve/", review.item_decide, {"action": "approve"}, name="item-approve"),
     path("items/<int:pk>/return/", review.item_decide, {"action": "return"}, name="item-return"),
     path("items/<int:pk>/reject/", review.item_decide, {"action": "reject"}, name="item-reject"),

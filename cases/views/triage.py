@@ -8,6 +8,7 @@ import unicodedata
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -90,49 +91,67 @@ def _rows(items, can_act: bool) -> list[SafeString]:
     return rows
 
 
-@require_safe
-@role_required(*UNIT_STAFF)
-def queue(request):
+def _queue_context(request, query, outcome=()) -> dict:
+    """The queue for `query` (filters, sort and the cursor `after`); `outcome` = [(level, text)] of the last bulk
+    action when it is answered in place (htmx)."""
     choices = TriageChoices()
-    form = QueueFilterForm(request.GET, choices=choices, renderer=FAST_RENDERER)
+    form = QueueFilterForm(query, choices=choices, renderer=FAST_RENDERER)
     if form.is_valid():
         sort = form.cleaned_data.get("sort") or "priority"
-        page = case_selectors.triage_queue(request.user, form.filters(), sort, request.GET.get("after"))
+        page = case_selectors.triage_queue(request.user, form.filters(), sort, query.get("after"))
     else:
         page = case_selectors.QueuePage(rows=[], next_cursor=None, sort="priority")
-    first = request.GET.copy()
+    first = query.copy()
     first.pop("after", None)
     next_query = ""
     if page.next_cursor:
-        query = first.copy()
-        query["after"] = page.next_cursor
-        next_query = query.urlencode()
+        following = first.copy()
+        following["after"] = page.next_cursor
+        next_query = following.urlencode()
     can_act = request.user.role in TRIAGERS
-    context = {
+    return {
         "filter_form": form,
         "page": page,
         "rows": _rows(page.rows, can_act),
-        "is_first": not request.GET.get("after"),
+        "is_first": not query.get("after"),
         "first_query": first.urlencode(),
         "next_query": next_query,
         "can_act": can_act,
         "can_propose": request.user.role in PROPOSERS,
         "bulk_form": BulkActionForm(choices=choices, auto_id="bulk_%s", renderer=FAST_RENDERER) if can_act else None,
-        "back": request.GET.urlencode(),
+        "back": query.urlencode(),
+        "outcome": outcome,
     }
-    return render(request, "referral/queue.html", context)
 
 
-def _report(request, action: str, result: dict) -> None:
+@require_safe
+@role_required(*UNIT_STAFF)
+def queue(request):
+    return render(request, "referral/queue.html", _queue_context(request, request.GET))
+
+
+def _report(action: str, result: dict) -> list[tuple[str, str]]:
     done, errors = result["done"], result["errors"]
+    lines = []
     if done:
         ids = ", ".join(str(i) for i in done[:20]) + ("…" if len(done) > 20 else "")
-        messages.success(request, f"{len(done)} item{'s' if len(done) != 1 else ''} {ACTION_DONE[action]} "
-                                  f"(item{'s' if len(done) != 1 else ''} {ids}).")
+        lines.append(("success", f"{len(done)} item{'s' if len(done) != 1 else ''} {ACTION_DONE[action]} "
+                                 f"(item{'s' if len(done) != 1 else ''} {ids})."))
     if errors:
         reasons = "; ".join(f"item {e['item']}: {e['detail']}" for e in errors[:20])
         more = f"; and {len(errors) - 20} more" if len(errors) > 20 else ""
-        messages.error(request, f"{len(errors)} refused: {reasons}{more}")
+        lines.append(("error", f"{len(errors)} refused: {reasons}{more}"))
+    return lines
+
+
+def _answer(request, back: str, outcome: list[tuple[str, str]]):
+    """Back to the page the action came from (filters, sort, cursor): with htmx, that page itself, whose results
+    the form swaps in place (the cursor row stays); without, a redirect to it, the outcome as messages."""
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "referral/queue.html", _queue_context(request, QueryDict(back), outcome))
+    for level, text in outcome:
+        messages.add_message(request, messages.ERROR if level == "error" else messages.SUCCESS, text)
+    return redirect(reverse("triage-queue") + (f"?{back}" if back else ""))
 
 
 @require_POST
@@ -140,15 +159,13 @@ def _report(request, action: str, result: dict) -> None:
 def queue_bulk(request):
     """One form for every bulk action: the checked items, the action, and what that action needs."""
     back = (request.POST.get("back") or "").replace("\r", "").replace("\n", "")
-    target = reverse("triage-queue") + (f"?{back}" if back else "")
     form = BulkActionForm(request.POST, choices=TriageChoices())
     if not form.is_valid():
         problems = " ".join(
             f"{form[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
             for name, errs in form.errors.items()
         )
-        messages.error(request, f"Nothing was changed. {problems}")
-        return redirect(target)
+        return _answer(request, back, [("error", f"Nothing was changed. {problems}")])
     data = form.cleaned_data
     action, ids, user = data["action"], data["items"], request.user
     if action == "propose" and user.role not in PROPOSERS:
@@ -167,8 +184,9 @@ def queue_bulk(request):
         else:
             result = item_actions.item_move(actor=user, item_ids=ids, case_id=int(data["target_case"]))
     except DomainError as exc:
+        if request.headers.get("HX-Request") == "true":
+            return _answer(request, back, [("error", exc.message)])
         show_domain_error(request, exc)
-    else:
-        _report(request, action, result)
-    return redirect(target)
+        return _answer(request, back, [])
+    return _answer(request, back, _report(action, result))
 

@@ -1,16 +1,33 @@
 /* Triage queue keyboard shortcuts. Progressive: the page works without this file (checkboxes, an action
-   select and a submit button); this only drives the same form faster.
+   select and a submit button); this only drives the same form faster. The form posts with htmx and the answer
+   (the same page, same cursor) is swapped in place, so the cursor row keeps its place.
    j/k move the focused row, x selects it, o/Enter opens it, p proposes, d discards (asks the reason),
    h holds (asks the reason and who asked), ? shows the help. Off while typing in a field. */
 (function () {
   "use strict";
 
-  var table = document.getElementById("queue-table");
-  var form = document.getElementById("bulk-form");
   var help = document.getElementById("triage-help");
   var live = document.getElementById("triage-live");
-  var rows = table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr.queue-row")) : [];
-  var current = -1;
+  var table, form, rows, current = -1;
+
+  /* The table and the form are swapped in place after a bulk action (htmx): read them again then. */
+  function readPage() {
+    table = document.getElementById("queue-table");
+    form = document.getElementById("bulk-form");
+    rows = table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr.queue-row")) : [];
+  }
+  readPage();
+
+  document.body.addEventListener("htmx:afterSwap", function () {
+    readPage();
+    if (current >= 0 && rows.length) {
+      var index = Math.min(current, rows.length - 1);
+      current = -1;
+      focusRow(index); /* the cursor stays on its row number: the next item moved up into it */
+    } else {
+      current = -1;
+    }
+  });
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-open-help]"), function (button) {
     button.hidden = false;

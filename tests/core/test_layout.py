@@ -20,6 +20,7 @@ STATE_MACHINES = {
     "Referral": ("referral/actions/outcomes.py", "REFERRAL_ALLOWED", "referral.models", "ReferralStatus"),
     "Delivery": ("referral/outbox/actions.py", "DELIVERY_ALLOWED", "referral.models", "DeliveryStatus"),
     "ImportJob": ("intake/actions.py", "IMPORT_ALLOWED", "intake.models", "ImportStatus"),
+    "ReviewJob": ("referral/actions/review_jobs.py", "REVIEW_JOB_ALLOWED", "referral.models", "ReviewJobStatus"),
 }
 STATUS_WRITERS = {module for module, *_ in STATE_MACHINES.values()}
 

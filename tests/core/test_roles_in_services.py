@@ -36,7 +36,7 @@ from core.roles import (
 from evidence import actions as evidence_actions
 from intake import actions as intake_actions
 from platforms import services as platform_services
-from referral.actions import approval, outcomes, withdrawal
+from referral.actions import approval, outcomes, review_jobs, withdrawal
 from referral.outbox import actions as outbox_actions
 from tests.conftest import make_user
 
@@ -107,6 +107,8 @@ ACTIONS = {
     "delivery_redrive": (SUPERVISORS, lambda a, w: outbox_actions.delivery_redrive(actor=a,
                                                                                   delivery_id=w["delivery"].pk)),
     "alert_resolve": (ALERT_HANDLERS, lambda a, w: alert_actions.alert_resolve(actor=a, alert_id=w["alert"].pk)),
+    "review_job_create": (DECIDERS, lambda a, w: review_jobs.review_job_create(
+        actor=a, decision="reject", filters={}, reason="r", queue=False)),
     "create_import": (LOGGERS, lambda a, w: intake_actions.create_import(
         actor=a, case=w["case"], fileobj=intake_actions.paste_as_csv("https://tube.example/y", "post"),
         queue=False)),
@@ -158,7 +160,7 @@ def test_every_action_function_is_in_the_table():
     """A new action must be added to ACTIONS (and so be tested here) to pass."""
     modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, outbox_actions,
                alert_actions,
-               intake_actions, evidence_actions, platform_services, account_services]
+               intake_actions, review_jobs, evidence_actions, platform_services, account_services]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__
                   and "actor" in getattr(inspect.unwrap(fn), "__code__", type("", (), {"co_varnames": ()})).co_varnames}
