@@ -120,3 +120,22 @@ class ReviewJobForm(forms.Form):
         if data.get("decision") in ("return", "reject") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason: the analysts read it.")
         return data
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="Reason for the withdrawal (sent to the platform)", max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BulkWithdrawForm(WithdrawForm):
+    referrals = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Referrals")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ids: the service checks each (what does not exist or cannot be withdrawn is reported per referral).
+        self.fields["referrals"].valid_value = lambda value: str(value).isdigit() and len(str(value)) < 19
+
+
+class ClarifyForm(forms.Form):
+    message = forms.CharField(label="Answer to the platform's question (sent to the platform)", max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 3}))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import deliveries, referrals, review, review_jobs, url_preview
+from .views import deliveries, referrals, review, review_jobs, url_preview, withdrawals
 
 urlpatterns = [
     path("intake/preview/", url_preview.url_preview, name="intake-preview"),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("items/<int:pk>/reject/", review.item_decide, {"action": "reject"}, name="item-reject"),
     path("referrals/", referrals.referral_list, name="referral-list"),
     path("referrals/<int:pk>/", referrals.referral_detail, name="referral-detail"),
+    path("referrals/<int:pk>/withdraw/", withdrawals.referral_withdraw, name="referral-withdraw"),
+    path("referrals/<int:pk>/clarify/", withdrawals.referral_clarify, name="referral-clarify"),
+    path("referrals/withdraw/", withdrawals.referrals_bulk_withdraw, name="referrals-bulk-withdraw"),
     path("deliveries/dead/", deliveries.dead_letters, name="dead-letters"),
     path("deliveries/<uuid:pk>/redrive/", deliveries.delivery_redrive, name="delivery-redrive"),
     path("deliveries/manual/", deliveries.manual_tasks, name="manual-tasks"),

@@ -8,9 +8,11 @@ from django.views.decorators.http import require_safe
 from core.access import REFERRAL_READERS, role_required
 from core.form_rendering import FAST_RENDERER
 from core.paging import keyset_page
+from core.roles import DECIDERS, TRIAGERS, has_role
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
 from referral import selectors as referral_selectors
-from referral.forms import ReferralFilterForm
+from referral.actions.withdrawal import WITHDRAWABLE
+from referral.forms import BulkWithdrawForm, ClarifyForm, ReferralFilterForm, WithdrawForm
 from referral.models import AWAITING_OUTCOME, Instrument, ReferralStatus
 
 LIST_COLUMNS = ("id", "item__url", "platform__name", "instrument", "status", "due_at", "sent_at", "outcome_at",
@@ -21,7 +23,8 @@ LIST_COLUMNS = ("id", "item__url", "platform__name", "instrument", "status", "du
 # cell costs more than all of it.
 ROW = (
     "<tr>\n"
-    '      <th scope="row"><a href="{href}">Referral {pk}</a></th>\n'
+    "      {select}"
+    '<th scope="row"><a href="{href}">Referral {pk}</a></th>\n'
     '      <td class="url">{url}</td>\n'
     "      <td>{platform}</td>\n"
     "      <td>{instrument}</td>\n"
@@ -35,18 +38,26 @@ ROW = (
     "      <td>{reference}</td>\n"
     "    </tr>"
 )
+# A supervisor's rows start with a checkbox of the bulk withdrawal form (outside the table: form="bulk-withdraw").
+SELECT = ('<td><input type="checkbox" name="referrals" value="{pk}" form="bulk-withdraw" '
+          'aria-label="Select referral {pk}"></td>\n      ')
 OVERDUE = mark_safe('<strong class="overdue">Overdue</strong>')  # noqa: S308  (a constant)
 OUTCOME = "{label}, {at}"
+EMPTY_CELL = mark_safe("<td></td>\n      ")  # noqa: S308  (a constant)
+NO_CELL = mark_safe("")  # noqa: S308  (a constant)
 
 
-def _rows(values) -> list[SafeString]:
-    """The table's rows (ROW) from value rows, in one pass (see core/table_cells.py)."""
+def _rows(values, selectable: bool = False) -> list[SafeString]:
+    """The table's rows (ROW) from value rows, in one pass (see core/table_cells.py); `selectable`: with the
+    checkbox of the bulk withdrawal (SELECT) where the referral can still be withdrawn."""
     href, now, tz = href_format("referral-detail"), timezone.now(), timezone.get_current_timezone()
     instruments, statuses = dict(Instrument.choices), dict(ReferralStatus.choices)
     rows = []
     for pk, url, platform, instrument, status, due_at, sent_at, outcome_at, reference in values:
         label = statuses.get(status, status)
         rows.append(html_row(ROW, {
+            "select": html_row(SELECT, {"pk": pk}) if selectable and status in WITHDRAWABLE
+            else EMPTY_CELL if selectable else NO_CELL,
             "pk": pk, "href": href.format(pk), "url": url, "platform": platform,
             "instrument": instruments.get(instrument, instrument), "status": status_html(status, label),
             "due": time_html(due_at, tz), "sent": time_html(sent_at, tz),
@@ -66,7 +77,10 @@ def referral_list(request):
     if filters.is_valid() and filters.cleaned_data["status"]:
         referrals = referrals.filter(status=filters.cleaned_data["status"])
     page = keyset_page(request, referrals.values_list(*LIST_COLUMNS))
-    context = {"page": page, "rows": _rows(page.rows), "filters": filters}
+    can_withdraw = has_role(request.user, DECIDERS)
+    context = {"page": page, "rows": _rows(page.rows, selectable=can_withdraw), "filters": filters,
+               "can_withdraw": can_withdraw, "withdraw_form": BulkWithdrawForm(renderer=FAST_RENDERER) if can_withdraw
+               else None, "here": request.GET.urlencode()}
     return render(request, "referral/referral_list.html", context)
 
 
@@ -79,9 +93,13 @@ def referral_detail(request, pk: int):
     deliveries = referral_selectors.deliveries_with_attempts(referral).defer(
         "payload", "contact_point__secret", "contact_point__previous_secret"
     )
+    needs_info = referral.status == ReferralStatus.NEEDS_INFO
     context = {
         "referral": referral,
         "deliveries": deliveries,
         "is_unit_staff": request.user.is_unit_staff,
+        "withdraw_form": WithdrawForm() if has_role(request.user, DECIDERS) and referral.status in WITHDRAWABLE
+        else None,
+        "clarify_form": ClarifyForm() if has_role(request.user, TRIAGERS) and needs_info else None,
     }
     return render(request, "referral/referral_detail.html", context)
