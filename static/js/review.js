@@ -8,7 +8,7 @@
   "use strict";
 
   var help = document.getElementById("review-help");
-  var reasonDialog = document.getElementById("review-reason");
+  var reasonDialog = document.getElementById("review-reason-dialog");
   var live = document.getElementById("review-live");
   var current = -1;
 
