@@ -333,6 +333,13 @@ def item_timeline(item: Item, size: int = 200) -> list[AuditEvent]:
     )
 
 
+def earlier_referrals(item: Item, size: int = 20) -> list:
+    """Referrals of other items with the same canonical URL (another case, an earlier logging), newest first, with
+    their platform: what became of this content before (item_canonical_idx, then the referrals of those items)."""
+    return list(related_model("referrals").objects.filter(item__canonical_url=item.canonical_url)
+                .exclude(item_id=item.pk).select_related("platform").order_by("-id")[:size])
+
+
 def item_copies(item: Item, size: int = 50) -> list[Item]:
     """Other copies of the same content: the items linked to the same original (or to this one), oldest first."""
     original_id = item.duplicate_of_id or item.pk

@@ -53,6 +53,7 @@ def _render(request, item: Item, *, choices: TriageChoices, assess_form=None, di
         "discard_form": discard_form or DiscardForm(),
         "hold_form": hold_form or HoldForm(),
         "copies": case_selectors.item_copies(item),
+        "earlier_referrals": case_selectors.earlier_referrals(item),
         "timeline": case_selectors.item_timeline(item),
         "priority_formula": assessment_actions.item_priority.__doc__,
     }

@@ -95,3 +95,22 @@ def test_duplicates_and_referrals_are_listed(browser, analyst, supervisor, log, 
 
 def test_missing_item_is_404(browser, analyst):
     assert browser(analyst).get("/items/987654/").status_code == 404
+
+
+def test_the_item_page_shows_what_became_of_the_same_url_before(browser, supervisor, analyst, case, platform_a,
+                                                                 liaison_a):
+    from referral.actions import outcomes
+
+    url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    first = item_actions.item_log(actor=analyst, case=case, url=url, kind="media", categories=["incitement"],
+                                  platform_slug=platform_a.slug)
+    item_actions.item_propose(actor=analyst, item_id=first.pk)
+    referral = approval.item_approve(actor=supervisor, item_id=first.pk).referrals.get()
+    outcomes.referral_record_status(actor=liaison_a, referral_id=referral.pk, status="declined",
+                                    platform_reference="TUBE-77")
+    again = item_actions.item_log(actor=analyst, case=case, url="https://youtu.be/dQw4w9WgXcQ", kind="media",
+                                  categories=["incitement"], platform_slug=platform_a.slug)
+    page = text(browser(supervisor).get(f"/items/{again.pk}/"))
+    assert f"Referral {referral.pk}</a> (item" in page and "Declined" in page and "TUBE-77" in page
+    page = text(browser(supervisor).get(f"/items/{first.pk}/"))
+    assert "None: this URL was never referred from another item." in page
