@@ -3,6 +3,8 @@ per role (a liaison per platform that answers over the API), and a case with ite
 
 Idempotent: a second run changes nothing. Writes var/demo.json (the demo logins) and var/sandbox.json (the
 sandbox platform's secrets and liaison keys). Both files stay under var/, which is never committed.
+Review has work waiting: proposals of several priorities and one threat to life (PROPOSALS), so that its order
+(threat to life, priority, oldest proposal) shows. The sandbox answers some referrals `needs_info` (run_demo).
 """
 
 import json
@@ -16,6 +18,7 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import User
+from cases.actions import assessment as assessment_actions
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from cases.models import Case
@@ -39,6 +42,18 @@ ITEMS = [
     ("https://files.unclaimed.example/manual.pdf", "file", ["instruction"], "en", "Host claimed by no platform"),
     ("https://pinboard.example/pin/5521", "media", ["incitement"], "fr", "Poster glorifying an attack (email)"),
     ("https://formhost.example/u/82/video.mp4", "media", ["instruction"], "en", "Bomb-making video (web form)"),
+]
+
+# Proposed for Review, each with its assessment: (url, kind, categories, language, notes, severity, confidence,
+# threat to life).
+PROPOSALS = [
+    ("https://www.tube.example/watch?v=kP2f8s", "media", ["incitement"], "ar", "Attack claim video, high reach",
+     6, 3, False),
+    ("https://chirp.example/nashir_bot/status/4410", "post", ["solicitation"], "ar", "Donation appeal", 4, 2, False),
+    ("https://tube.example/watch?v=Zt71qq", "media", ["instruction"], "en", "Drone modification guide", 5, 1, False),
+    ("https://chirp.example/lone_wolf_88/status/7", "post", ["threat"], "en",
+     "Names a school and a date: threat to life", 7, 3, True),
+    ("https://pinboard.example/pin/9001", "media", ["incitement"], "fr", "Old poster, low confidence", 2, 1, False),
 ]
 
 
@@ -97,6 +112,12 @@ class Command(BaseCommand):
                                          language=language, notes=notes)
                 if kind == "account":
                     item_actions.item_propose(actor=analyst, item_id=item.pk)
+            for url, kind, categories, language, notes, severity, confidence, threat in PROPOSALS:
+                item = item_actions.item_log(actor=analyst, case=case, url=url, kind=kind, categories=categories,
+                                             language=language, notes=notes)
+                assessment_actions.item_assess_fields(actor=analyst, item_id=item.pk, changes={
+                    "severity": severity, "confidence": confidence, "threat_to_life": threat})
+                item_actions.item_propose(actor=analyst, item_id=item.pk)
         _write_private(demo_path, logins)
         _write_private(sandbox_path, sandbox)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
