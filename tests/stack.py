@@ -20,8 +20,11 @@ def processes(tmp_path):
 
 
 @pytest.fixture
-def stack(live_server, processes, tmp_path, settings):
-    """Platform 'tube' whose webhook points at a real sandbox process that calls the live server back."""
+def stack(request, live_server, processes, tmp_path, settings):
+    """Platform 'tube' whose webhook points at a real sandbox process that calls the live server back. A test's
+    `@pytest.mark.sandbox_args("--needs-info-share", "1")` adds options to the sandbox's command."""
+    marker = request.node.get_closest_marker("sandbox_args")
+    extra = [str(arg) for arg in marker.args] if marker else []
     settings.SITE_URL = live_server.url
     sandbox_port = free_port()
     secret = generate_secret()
@@ -35,6 +38,6 @@ def stack(live_server, processes, tmp_path, settings):
            "DELIVERY_SWEEP_SECONDS": "1"}
     processes.start("sandbox", [sys.executable, "manage.py", "sandbox_platform", "--port", str(sandbox_port),
                                 "--config", str(config), "--api-url", live_server.url,
-                                "--ack-delay", "0.5", "--outcome-delay", "0.3", "--decline-share", "0"], env)
+                                "--ack-delay", "0.5", "--outcome-delay", "0.3", "--decline-share", "0", *extra], env)
     wait_for(lambda: answers(f"http://127.0.0.1:{sandbox_port}/"), 20, "the sandbox platform to listen")
     return {"live": live_server.url, "sandbox": f"http://127.0.0.1:{sandbox_port}", "env": env, "platform": platform}
