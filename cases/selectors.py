@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
@@ -225,10 +237,10 @@ def review_queue(user, filters: dict, after: str | None = None, size: int = REVI
     if cursor is not None:
         qs = REVIEW_KEYSET.after(qs, cursor)
     evidence = related_model("evidence").objects.filter(item_id=OuterRef("pk")).order_by("id").values("id")[:1]
-    previews = (related_model("evidence").objects.filter(item_id=OuterRef("pk"), mime__in=list(preview_mimes))
-                .order_by("id").values("id")[:1])
+    previews = (Subquery(related_model("evidence").objects.filter(item_id=OuterRef("pk"), mime__in=list(preview_mimes))
+                         .order_by("id").values("id")[:1]) if preview_mimes else Value(None, IntegerField()))
     rows = list(qs.order_by(*REVIEW_KEYSET.order)
-                .annotate(evidence_id=Subquery(evidence), preview_id=Subquery(previews))
+                .annotate(evidence_id=Subquery(evidence), preview_id=previews)
                 .values(*REVIEW_ROW_FIELDS, "evidence_id", "preview_id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

@@ -111,8 +111,8 @@ class ReviewJobForm(forms.Form):
 
     decision = forms.ChoiceField(choices=DECISIONS, label="Decision for every matching proposal")
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
-                                   label="Instrument (approvals)")
-    reason = forms.CharField(required=False, max_length=5000, label="Reason (returns and rejections)",
+                                   label="Instrument of every approval")
+    reason = forms.CharField(required=False, max_length=5000, label="Reason for every return or rejection",
                              widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):

@@ -136,3 +136,18 @@ def test_approve_every_proposal_matching_a_filter_and_watch_the_progress(page, s
     assert set(Item.objects.filter(pk__in=tube_ids).values_list("status", flat=True)) == {"approved"}
     assert set(Item.objects.filter(pk__in=own + chirp_ids).values_list("status", flat=True)) == {"proposed"}
     screenshot(page, "review-job.png")
+
+
+def test_a_rows_buttons_decide_in_place(page, supervisor, analyst, case):
+    make_platform("tube", ["tube.example"])
+    ids = propose_many(analyst, case, 5, prefix="row")
+    login(page, supervisor)
+    page.goto("/review/?kind=post")
+    target = page.locator("tr.review-row").nth(2)
+    pk = int(target.get_attribute("data-item-id"))
+    page.get_by_label("Reason (returns and rejections)").fill("Add the channel handle")
+    target.get_by_role("button", name=f"Return item {pk}").click()
+    expect(page.locator(f"#r-item-{pk}")).to_have_count(0)
+    expect(page.locator("#review-results .message-success")).to_contain_text(f"Item {pk} returned")
+    assert page.url.endswith("/review/?kind=post")  # no navigation: the table was swapped in place
+    assert Item.objects.get(pk=pk).status == "returned" and len(ids) == 5
