@@ -287,3 +287,9 @@ def test_the_page_costs_the_same_queries_for_two_rows_as_for_a_full_page(browser
     assert cost() == small
     with django_assert_max_num_queries(11):  # 9 today; the header's own counters may add one or two
         client.get(f"/review/?{query}")
+
+
+def test_without_preview_types_the_selector_marks_evidence_only(supervisor, varied):
+    rows = case_selectors.review_queue(supervisor, {"has_evidence": True}).rows
+    assert {r["id"] for r in rows} == set(expected({"has_evidence": "on"})) and all(not r["preview_id"] for r in rows)
+    assert all(r["evidence_id"] for r in rows)
