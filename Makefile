@@ -19,7 +19,7 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 
 ASSETS := static_build/vendor/htmx.min.js
 
-.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -65,7 +65,8 @@ clean:
 	rm -rf var/ .pytest_cache static_build/ node_modules/
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
-bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api bench-audit
+bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api bench-audit bench-approve \
+	bench-outcomes bench-search
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
@@ -93,6 +94,18 @@ bench-api: $(BENCH_STAMP)
 # The audit chain: writers with and without the global lock it had, the sealer, verification (docs/benchmarks.md).
 bench-audit: $(STAMP)
 	$(BIN)/python -P bench/audit_chain.py
+
+# Bulk approval of 26,000 items in one call, beside the same rows written by plain psycopg2.
+bench-approve: $(STAMP)
+	$(BIN)/python -P bench/bulk_approve.py
+
+# A liaison's 26,000 outcomes through POST /api/v1/referrals/status/ (1,000 a call), beside plain psycopg2.
+bench-outcomes: $(STAMP)
+	$(BIN)/python -P bench/outcomes.py
+
+# Search at 1,000,000 items, beside each query's SQL on the bare cursor.
+bench-search: $(STAMP)
+	$(BIN)/python -P bench/search.py
 
 # The fault suite's bigger version: 10,000 referrals, five worker kills, Redis restarted and flushed.
 bench-faults: $(STAMP)

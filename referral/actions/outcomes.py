@@ -153,6 +153,30 @@ def referral_record_status(
     return referral
 
 
+_ANSWER_COLUMNS = (("status", ""), ("updated_at", "::timestamptz"), ("acknowledged_at", "::timestamptz"),
+                   ("outcome_at", "::timestamptz"), ("action_taken_at", "::timestamptz"),
+                   ("platform_reference", ""), ("note", ""))
+
+
+def _save_answers(referrals: list[Referral], fields: set[str]) -> None:
+    """Write the answers of locked referrals: on PostgreSQL one UPDATE … FROM (VALUES …) per 1,000 rows, every
+    answer column from the instance (bulk_update's CASE per column costs seconds at this size); elsewhere
+    bulk_update."""
+    if connection.vendor != "postgresql":
+        Referral.objects.bulk_update(referrals, sorted(fields), batch_size=500)
+        return
+    table = connection.ops.quote_name(Referral._meta.db_table)
+    names = [name for name, _ in _ANSWER_COLUMNS]
+    row = "(%s::bigint, " + ", ".join(f"%s{cast}" for _, cast in _ANSWER_COLUMNS) + ")"
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    with connection.cursor() as cursor:
+        for start in range(0, len(referrals), 1000):
+            chunk = referrals[start:start + 1000]
+            params = [value for r in chunk for value in (r.pk, *(getattr(r, name) for name in names))]
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608
+                           f"AS v(id, {', '.join(names)}) WHERE {table}.id = v.id", params)
+
+
 def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
     """A liaison's answers for many referrals in one transaction (an action day's outcomes), each row checked as
     referral_record_status checks one: `rows` are dicts of id, status and optionally platform_reference, note,
@@ -190,7 +214,7 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
                 continue
             results.append({"id": row["id"], "status_code": 200, "referral": referral})
         if changed:
-            Referral.objects.bulk_update(list(changed.values()), sorted(fields), batch_size=500)
+            _save_answers(list(changed.values()), fields)
             audit.record_many(events)
             _tell_people(list(changed.values()))
     return results

@@ -9,6 +9,8 @@ the platform's outcome again. A withdrawn referral refuses every later answer fr
 Locks, in the order of core/locking.py: the referrals (id order), then the audit chain.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,10 +22,13 @@ from core.roles import DECIDERS, TRIAGERS, require_role
 from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint
 from referral.actions import outcomes
-from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, Referral
+from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Referral
 from referral.models import ReferralStatus as R
 
 MAX_TEXT = 5000
+# An event is due this long after a still-pending message of its referrals, so that it follows it. (A retry of that
+# message can still come after the event: platforms ignore a referral they know as withdrawn, as the sandbox does.)
+ORDER_GAP = timedelta(seconds=1)
 WITHDRAWABLE = {source for source, targets in outcomes.REFERRAL_ALLOWED.items() if R.WITHDRAWN in targets}
 
 
@@ -54,7 +59,12 @@ def _tell_platforms(referrals_by_platform: dict[int, list[int]], *, event: str, 
                 f"'{event}'. Tell it another way, or fix the contact point and withdraw again."))
             continue
         for cp in contact_points[platform_id]:
-            delivery = Delivery.objects.create(contact_point=cp, event=event, message=message, next_attempt_at=now)
+            # After the referrals' own message if that one has not gone yet (it may wait for its batch window).
+            pending = list(Delivery.objects.filter(
+                contact_point=cp, event=DeliveryEvent.CREATED, status=DeliveryStatus.PENDING,
+                referrals__in=referral_ids).values_list("next_attempt_at", flat=True))
+            due = max([now, *(at + ORDER_GAP for at in pending)])
+            delivery = Delivery.objects.create(contact_point=cp, event=event, message=message, next_attempt_at=due)
             links += [through(delivery_id=delivery.pk, referral_id=r) for r in referral_ids]
             entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery",
                             "object_id": delivery.pk, "after": {"contact_point": cp.pk, "channel": cp.channel,

@@ -168,13 +168,17 @@ class ReferralBulkStatus(APIView):
         if len(rows) > referral_s.MAX_STATUS_ROWS:
             raise ValidationError({"referrals": [f"At most {referral_s.MAX_STATUS_ROWS} rows a call."]})
         checked, answers = [], {}
-        for n, row in enumerate(rows):
-            data = referral_s.ReferralStatusRowIn(data=row if isinstance(row, dict) else {})
-            if data.is_valid():
-                checked.append(dict(data.validated_data))
-            else:
-                answers[n] = {"id": row.get("id") if isinstance(row, dict) else None, "status_code": 400,
-                              "detail": "Invalid input.", "errors": data.errors}
+        together = referral_s.ReferralStatusRowIn(data=rows, many=True)  # the fields built once for every row
+        if all(isinstance(row, dict) for row in rows) and together.is_valid():
+            checked = [dict(row) for row in together.validated_data]
+        else:  # a row is wrong: each row alone, for its own errors
+            for n, row in enumerate(rows):
+                data = referral_s.ReferralStatusRowIn(data=row if isinstance(row, dict) else {})
+                if data.is_valid():
+                    checked.append(dict(data.validated_data))
+                else:
+                    answers[n] = {"id": row.get("id") if isinstance(row, dict) else None, "status_code": 400,
+                                  "detail": "Invalid input.", "errors": data.errors}
         done = iter(outcomes.referrals_record_status_many(actor=request.user, rows=checked) if checked else [])
         slug = directory.slug_of(request.user.platform_id)
         results = []

@@ -39,8 +39,8 @@ ROW = (
     "    </tr>"
 )
 # A supervisor's rows start with a checkbox of the bulk withdrawal form (outside the table: form="bulk-withdraw").
-SELECT = ('<td><input type="checkbox" name="referrals" value="{pk}" form="bulk-withdraw" '
-          'aria-label="Select referral {pk}"></td>\n      ')
+SELECT = ('<td><input type="checkbox" id="select-{pk}" name="referrals" value="{pk}" form="bulk-withdraw">'
+          '<label for="select-{pk}" class="visually-hidden">Select referral {pk}</label></td>\n      ')
 OVERDUE = mark_safe('<strong class="overdue">Overdue</strong>')  # noqa: S308  (a constant)
 OUTCOME = "{label}, {at}"
 EMPTY_CELL = mark_safe("<td></td>\n      ")  # noqa: S308  (a constant)

@@ -30,9 +30,10 @@ def test_analyst_logs_supervisor_approves_platform_removes(page, screenshot, sta
 
     login(page, supervisor)
     page.goto("/review/")
-    section = page.locator("section.review-item", has_text="br0wser")
-    section.get_by_label("Instrument").select_option("removal_order")
-    section.get_by_role("button", name=re.compile("^Approve")).click()
+    page.get_by_label("Instrument (approvals)").select_option("removal_order")
+    row = page.get_by_role("row", name=re.compile("br0wser"))
+    row.get_by_role("button", name=re.compile("^Approve")).click()
+    expect(page.locator("#review-results")).to_contain_text("approved")
     page.goto("/referrals/")
     page.get_by_role("link", name=re.compile(r"Referral \d+")).first.click()
     # The referral page shows the platform's answer within seconds (reload as a person would).

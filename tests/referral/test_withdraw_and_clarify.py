@@ -85,8 +85,9 @@ def test_a_referral_withdrawn_before_it_was_sent_stays_withdrawn_when_it_is_sent
         tube, receiver, analyst, supervisor, case):
     referral = approve(analyst, supervisor, case, 2)
     withdrawal.referral_withdraw(actor=supervisor, referral_id=referral.pk, reason="Duplicate of an older one.")
-    Delivery.objects.update(next_attempt_at=Referral.objects.get(pk=referral.pk).created_at)
-    assert dispatcher.dispatch_due() == {"sent": 2}
+    created, withdrawn = (Delivery.objects.get(event=e) for e in ("referrals.created", "referrals.withdrawn"))
+    assert withdrawn.next_attempt_at > created.next_attempt_at  # due after the referral's own message
+    assert dispatcher.dispatch_due(linger=3) == {"sent": 2}
     assert [b["type"] for b in bodies(receiver)] == ["referrals.created", "referrals.withdrawn"]
     referral.refresh_from_db()
     assert referral.status == "withdrawn"

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.both_databases
 
 ROWS = {
     "/cases/": re.compile(r'<td><a href="/cases/(\d+)/">Case \d+</a></td>'),
-    "/review/": re.compile(r'<section class="review-item" id="item-(\d+)"'),
+    "/review/": re.compile(r'<tr id="r-item-(\d+)" class="review-row'),
     "/referrals/": re.compile(r'<th scope="row"><a href="/referrals/(\d+)/">Referral \d+</a></th>'),
     "/alerts/": re.compile(r'<tr id="alert-(\d+)">'),
 }

@@ -474,7 +474,7 @@ def add_referrals(analyst, supervisor, case, count, start=0):
 
 
 ROW_MARKS = {  # how each list marks one of its rows
-    "/cases/": '<td><a href="/cases/', "case": '<tr id="item-', "/review/": '<section class="review-item"',
+    "/cases/": '<td><a href="/cases/', "case": '<tr id="item-', "/review/": '<tr id="r-item-',
     "/referrals/": '<th scope="row"><a href="/referrals/',
 }
 
@@ -494,7 +494,8 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
         # elsewhere than on PostgreSQL the summary is one more query (cases_with_summary, case_summary)
         (analyst, f"/cases/{case.pk}/", 9 if connection.vendor == "postgresql" else 10, "case", min(rows, 50)),
         # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more.
-        (supervisor, "/review/", 6, "/review/", shown),  # session, user, proposed items with case, platform, people
+        # session, user, alerts, manual tasks, notifications, rows, platform counts, platform/group/people choices
+        (supervisor, "/review/", 10, "/review/", shown),
         (supervisor, "/referrals/", 6, "/referrals/", shown),  # session, user, referrals with item and platform
         (analyst, "/referrals/?status=queued", 4, "/referrals/", shown),
         (liaison_a, "/referrals/", 5, "/referrals/", shown),  # ... and the liaison's platform, named in the page
