@@ -29,6 +29,8 @@ ENV = {
     "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL,
     "CELERY_QUEUE": f"bench-{os.getpid()}", "ALLOW_PRIVATE_ENDPOINTS": "1", "SECRET_KEY": "bench-only",
     "DELIVERY_SWEEP_SECONDS": "2", "LOG_LEVEL": "WARNING",
+    "UNIT_AUTHORITY_NAME": "Bench IRU", "UNIT_AUTHORITY_TYPE": "Law enforcement authority",
+    "UNIT_MEMBER_STATE": "NL", "UNIT_CONTACT_EMAIL": "iru@bench.invalid",
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -137,7 +139,8 @@ def main() -> None:
         httpx.post(base + "/reset")
         committed = {}
         for item_id in ids:
-            approval.item_approve(actor=supervisor, item_id=item_id, instrument="removal_order")
+            approval.item_approve(actor=supervisor, item_id=item_id, instrument="removal_order",
+                                  order={"statement_of_reasons": "Bench."})
             committed[item_id] = time.time()
             time.sleep(0.05)
         deadline = time.monotonic() + 120

@@ -359,6 +359,14 @@ CIRCUIT_MAX_COOLDOWN_SECONDS = env_int("CIRCUIT_MAX_COOLDOWN_SECONDS", 1800)
 WEBHOOK_SECRET_ROTATION_DAYS = env_int("WEBHOOK_SECRET_ROTATION_DAYS", 7)  # old secret still signs this long
 UNIT_REFERENCE_PREFIX = env_str("UNIT_REFERENCE_PREFIX", "IRU")  # e.g. "EU IRU": shown in subjects, references
 REFERRAL_SLA_HOURS = env_int("REFERRAL_SLA_HOURS", 72)  # voluntary referral: expected answer time
+# The authority that issues removal orders (TCO Regulation Annex I, section E). All four are needed before a removal
+# order can be approved (409 naming the missing ones otherwise); none has a default in production.
+UNIT_AUTHORITY_NAME = env_str("UNIT_AUTHORITY_NAME", "")
+UNIT_AUTHORITY_TYPE = env_str("UNIT_AUTHORITY_TYPE", "")  # e.g. "Law enforcement authority"
+UNIT_MEMBER_STATE = env_str("UNIT_MEMBER_STATE", "").upper()  # ISO 3166-1 alpha-2, e.g. "NL"
+UNIT_CONTACT_EMAIL = env_str("UNIT_CONTACT_EMAIL", "")
+# Art 3(2): a platform's first removal order waits this long after the procedure information was sent to it.
+ORDER_PRE_INFORMATION_HOURS = env_int("ORDER_PRE_INFORMATION_HOURS", 12)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

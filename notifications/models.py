@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     DECLINED = "declined", "Platform declined"
     IMPORT_DONE = "import_done", "Import finished"
     ITEM_RETURNED = "item_returned", "Item returned"
+    REAPPEARED = "reappeared", "Content back online"  # the desk found it online again after offline (liveness)
 
 
 # Urgent kinds are also emailed to the people who asked for it (User.email_urgent_notifications).

@@ -10,8 +10,8 @@ from django.contrib import admin
 
 from audit.audited_admin import AuditedAdmin, AuditedInline
 from platforms.content_urls import InvalidURL, normalise_domain
-from platforms.models import Channel, ContactPoint, Platform, PlatformDomain
-from platforms.services import _check_contact_point
+from platforms.models import Channel, ContactPoint, Platform, PlatformDomain, PlatformLegal
+from platforms.services import _check_contact_point, _check_legal
 
 
 class ContactPointForm(forms.ModelForm):
@@ -72,8 +72,42 @@ class ContactPointInline(AuditedInline, admin.StackedInline):
     audit_ignore_fields = ("consecutive_failures", "circuit_open_until", "previous_secret_until")
 
 
+class LegalForm(forms.ModelForm):
+    """Checked as the API checks it (platforms.services._check_legal)."""
+
+    languages = forms.CharField(required=False, help_text="Two-letter codes, comma-separated (e.g. en, fr).")
+
+    class Meta:
+        model = PlatformLegal
+        fields = ["main_establishment", "legal_representative", "languages", "pre_information_sent_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["languages"] = ", ".join(self.instance.languages or [])
+
+    def clean(self):
+        data = super().clean()
+        languages = [c.strip() for c in (data.get("languages") or "en").split(",") if c.strip()]
+        clean, errors = _check_legal({"main_establishment": data.get("main_establishment") or "",
+                                      "legal_representative": data.get("legal_representative") or "",
+                                      "languages": languages})
+        for field, messages in errors.get("legal", {}).items():
+            self.add_error(field if field in self.fields else None, messages)
+        data.update(clean)
+        return data
+
+
+class LegalInline(AuditedInline, admin.StackedInline):
+    model = PlatformLegal
+    form = LegalForm
+    extra = 0
+    max_num = 1
+    verbose_name = "legal directory (removal orders)"
+
+
 @admin.register(Platform)
 class PlatformAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "active"]
     search_fields = ["name", "slug", "domains__domain"]
-    inlines = [DomainInline, ContactPointInline]
+    inlines = [DomainInline, ContactPointInline, LegalInline]

@@ -20,7 +20,7 @@ class PlatformListCreate(generics.ListAPIView):
         return [IsAdminRole()] if self.request.method == "POST" else [IsUnitStaff()]
 
     def get_queryset(self):
-        return Platform.objects.prefetch_related("domains", "contact_points")
+        return Platform.objects.select_related("legal").prefetch_related("domains", "contact_points")
 
     @extend_schema(request=platform_s.PlatformIn, responses={201: platform_s.PlatformOut})
     def post(self, request):
@@ -30,7 +30,8 @@ class PlatformListCreate(generics.ListAPIView):
             platform = platform_services.platform_create(actor=request.user, **data.validated_data)
         except IntegrityError as exc:  # a concurrent create took the slug or a domain
             raise InvalidInput("The platform's slug or a domain is already taken.") from exc
-        platform = Platform.objects.prefetch_related("domains", "contact_points").get(pk=platform.pk)
+        platform = Platform.objects.select_related("legal").prefetch_related("domains", "contact_points").get(
+            pk=platform.pk)
         return Response(platform_s.PlatformOut(platform).data, status=status.HTTP_201_CREATED)
 
 
@@ -54,3 +55,15 @@ class ContactPointEnable(APIView):
         cp = platform_services.contact_point_enable(actor=request.user, contact_point_id=pk)
         return Response(platform_s.ContactPointOut(cp).data)
 
+
+
+class PlatformLegalSet(APIView):
+    """The admin keeps a platform's legal directory (what removal orders are addressed with)."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(request=platform_s.LegalIn, responses=platform_s.PlatformOut)
+    def put(self, request, pk: int):
+        platform_services.platform_legal_set(actor=request.user, platform_id=pk, legal=request.data)
+        platform = Platform.objects.select_related("legal").prefetch_related("domains", "contact_points").get(pk=pk)
+        return Response(platform_s.PlatformOut(platform).data)

@@ -29,6 +29,19 @@ class PlatformDomain(models.Model):
         return self.domain
 
 
+class PlatformLegal(models.Model):
+    """The platform's legal directory for removal orders (TCO Regulation): kept by the admin, never typed again."""
+
+    platform = models.OneToOneField(Platform, on_delete=models.CASCADE, related_name="legal")
+    main_establishment = models.CharField(max_length=2, blank=True)  # ISO 3166-1 alpha-2 of its Member State
+    legal_representative = models.TextField(blank=True)  # Art 17: name and address, when outside the Union
+    languages = models.JSONField(default=list, blank=True)  # ISO 639-1 codes it accepts orders in
+    pre_information_sent_at = models.DateTimeField(null=True, blank=True)  # Art 3(2), the first order's notice
+
+    def __str__(self) -> str:
+        return f"Legal directory of {self.platform}"
+
+
 # The message format each channel takes by default (referral/outbox/formatters.py renders them).
 DEFAULT_FORMAT = {"webhook": "json-v1", "email": "email-v1", "manual": "text-v1"}
 

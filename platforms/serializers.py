@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from platforms.models import Channel, ContactPoint, Platform
+from platforms.models import Channel, ContactPoint, Platform, PlatformLegal
 
 
 class ContactPointIn(serializers.Serializer):
@@ -24,6 +24,9 @@ class PlatformIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     domains = serializers.ListField(child=serializers.CharField(max_length=253), max_length=500, default=list)
     contact_points = serializers.ListField(child=ContactPointIn(), max_length=20, default=list)
+    legal = serializers.JSONField(required=False, allow_null=True, default=None, help_text=(
+        "The legal directory for removal orders: {main_establishment (Member State ISO code), "
+        "legal_representative, languages (ISO 639-1 list)}."))
 
 
 class ContactPointOut(serializers.ModelSerializer):
@@ -48,8 +51,27 @@ class RotateSecretIn(serializers.Serializer):
 class PlatformOut(serializers.ModelSerializer):
     domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="domain")
     contact_points = ContactPointOut(many=True, read_only=True)
+    legal = serializers.SerializerMethodField()
 
     class Meta:
         model = Platform
-        fields = ["id", "slug", "name", "active", "domains", "contact_points", "created_at"]
+        fields = ["id", "slug", "name", "active", "domains", "contact_points", "legal", "created_at"]
 
+    def get_legal(self, obj) -> dict | None:
+        try:
+            legal = obj.legal
+        except PlatformLegal.DoesNotExist:
+            return None
+        return {"main_establishment": legal.main_establishment, "legal_representative": legal.legal_representative,
+                "languages": legal.languages,
+                "pre_information_sent_at": legal.pre_information_sent_at.isoformat().replace("+00:00", "Z")
+                if legal.pre_information_sent_at else None}
+
+
+
+class LegalIn(serializers.Serializer):
+    """A platform's legal directory (checked by platforms.services; this describes it in the schema)."""
+
+    main_establishment = serializers.CharField(max_length=2, allow_blank=True, required=False)
+    legal_representative = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=2), required=False)

@@ -5,11 +5,11 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 
 from audit import chain as audit
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.roles import ADMINS, require_role_or_system
 from platforms.content_urls import InvalidURL, normalise_domain
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
-from platforms.models import DEFAULT_FORMAT, Channel, ContactPoint, Platform, PlatformDomain
+from platforms.models import DEFAULT_FORMAT, Channel, ContactPoint, Platform, PlatformDomain, PlatformLegal
 from platforms.secrets import InvalidSecret, secret_key_bytes
 
 
@@ -39,7 +39,61 @@ def _check_contact_point(cp: dict) -> dict[str, list[str]]:
     return errors
 
 
-def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_points: list[dict]) -> Platform:
+# The Member States of the Union (ISO 3166-1 alpha-2; Greece as EL in EU usage, GR accepted too).
+MEMBER_STATES = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "EL", "GR", "HU", "IE", "IT", "LV",
+                 "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+LEGAL_FIELDS = ("main_establishment", "legal_representative", "languages")
+
+
+def _check_legal(legal) -> tuple[dict, dict[str, list[str]]]:
+    """The platform's legal directory (TCO): its main establishment's Member State, its legal representative
+    (Art 17), the languages it accepts orders in (ISO 639-1). Returns (clean values, field errors)."""
+    if legal is None:
+        return {}, {}
+    if not isinstance(legal, dict):
+        return {}, {"legal": ["An object: {main_establishment, legal_representative, languages}."]}
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(legal) - set(LEGAL_FIELDS))
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}."]
+    state = (legal.get("main_establishment") or "")
+    state = state.strip().upper() if isinstance(state, str) else None
+    if state is None or (state and state not in MEMBER_STATES):
+        errors["main_establishment"] = ["A Member State's ISO code (e.g. 'IE'), or empty when outside the Union."]
+    representative = legal.get("legal_representative") or ""
+    if not isinstance(representative, str) or len(representative) > 2000:
+        errors["legal_representative"] = ["Text, at most 2,000 characters."]
+    languages = legal.get("languages", ["en"])
+    if (not isinstance(languages, list) or not languages
+            or not all(isinstance(c, str) and len(c) == 2 and c.isalpha() for c in languages)):
+        errors["languages"] = ["A list of two-letter language codes (ISO 639-1), e.g. [\"en\", \"fr\"]."]
+        languages = []
+    clean = {"main_establishment": state or "", "legal_representative": representative if isinstance(
+        representative, str) else "", "languages": [c.lower() for c in languages]}
+    return clean, {"legal": errors} if errors else {}
+
+
+def platform_legal_set(*, actor, platform_id: int, legal: dict) -> PlatformLegal:
+    """The admin keeps a platform's legal directory (what removal orders are addressed with). Audited."""
+    require_role_or_system(actor, ADMINS, "keeping the platforms' legal directory")
+    clean, errors = _check_legal(legal)
+    if errors:
+        raise InvalidInput("The legal directory was not saved.", field_errors=errors)
+    with transaction.atomic():
+        platform = Platform.objects.select_for_update().filter(pk=platform_id).first()
+        if platform is None:
+            raise NotFound("Not found.")
+        record, _ = PlatformLegal.objects.get_or_create(platform=platform)
+        before = {name: getattr(record, name) for name in LEGAL_FIELDS}
+        for name, value in clean.items():
+            setattr(record, name, value)
+        record.save()
+        audit.record(actor=actor, verb="platform.legal_set", obj=platform, before=before, after=clean)
+    return record
+
+
+def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_points: list[dict],
+                    legal: dict | None = None) -> Platform:
     """Create a platform with its domains and contact points, all or nothing.
 
     Checks that the slug and every domain are free, that webhook endpoints are allowed outbound targets and
@@ -64,6 +118,8 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
     cp_errors = {str(i): e for i, cp in enumerate(contact_points) if (e := _check_contact_point(cp))}
     if cp_errors:
         errors["contact_points"] = cp_errors
+    clean_legal, legal_errors = _check_legal(legal)
+    errors.update(legal_errors)
     if errors:
         raise InvalidInput("The platform was not created.", field_errors=errors)
     with transaction.atomic():
@@ -73,9 +129,11 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
             fields = {**cp, "endpoint": cp["endpoint"].strip()}
             fields["format"] = cp.get("format") or DEFAULT_FORMAT[cp["channel"]]
             ContactPoint.objects.create(platform=platform, **fields)
+        if clean_legal:
+            PlatformLegal.objects.create(platform=platform, **clean_legal)
         audit.record(
             actor=actor, verb="platform.created", obj=platform,
-            after={"slug": slug, "domains": clean_domains,
+            after={"slug": slug, "domains": clean_domains, "legal": clean_legal,
                    "contact_points": [{"channel": cp["channel"], "endpoint": cp["endpoint"]} for cp in contact_points]},
         )
     return platform

@@ -24,6 +24,8 @@ class RejectForm(forms.Form):
 
 class ApproveForm(forms.Form):
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL)
+    statement_of_reasons = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                                           label="Statement of reasons (removal orders)")
 
 
 class ReferralFilterForm(forms.Form):
@@ -95,12 +97,16 @@ class ReviewDecisionForm(forms.Form):
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
                                    label="Instrument (approvals)")
     reason = forms.CharField(required=False, max_length=5000, label="Reason (returns and rejections)",
+                             help_text="For removal orders: the statement of reasons sent with each order.",
                              widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):
         data = super().clean()
         if data.get("action") == "approve" and not data.get("instrument"):
             data["instrument"] = Instrument.REFERRAL
+        if (data.get("action") == "approve" and data.get("instrument") == Instrument.REMOVAL_ORDER
+                and not (data.get("reason") or "").strip()):
+            self.add_error("reason", "A removal order needs a statement of reasons (Annex I, section B).")
         if data.get("action") in ("return", "reject") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason: the analyst reads it.")
         return data
@@ -113,10 +119,14 @@ class ReviewJobForm(forms.Form):
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
                                    label="Instrument of every approval")
     reason = forms.CharField(required=False, max_length=5000, label="Reason for every return or rejection",
+                             help_text="For removal orders: the statement of reasons of every order.",
                              widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):
         data = super().clean()
+        if (data.get("decision") == "approve" and data.get("instrument") == Instrument.REMOVAL_ORDER
+                and not (data.get("reason") or "").strip()):
+            self.add_error("reason", "Removal orders need a statement of reasons (Annex I, section B).")
         if data.get("decision") in ("return", "reject") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason: the analysts read it.")
         return data

@@ -84,6 +84,49 @@ class Referral(models.Model):
         return self.is_overdue_at(timezone.now())
 
 
+class RemovalOrder(models.Model):
+    """A removal order's Annex I content (Regulation (EU) 2021/784), stored with its referral when it is approved,
+    and its clock. What does not change between orders comes from the environment (the authority) and the
+    platform's legal directory (platforms.PlatformLegal); the rest from the approving supervisor."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="order")
+    # A: the order
+    reference = models.CharField(max_length=64, unique=True)  # unique per issuing authority
+    issuing_member_state = models.CharField(max_length=2)
+    addressee = models.CharField(max_length=200)  # the platform
+    legal_representative = models.TextField(blank=True)
+    contact_point = models.CharField(max_length=2048, blank=True)  # the platform's Art 15 point of contact
+    host_member_state = models.CharField(max_length=2, blank=True)  # the platform's main establishment
+    issued_at = models.DateTimeField()
+    # B: the content and the reasons
+    urls = models.JSONField(default=list)
+    grounds = models.JSONField(default=list)  # Art 2(7) (a)–(e): the item's categories
+    statement_of_reasons = models.TextField()
+    emergency = models.BooleanField(default=False)  # Art 3(2): no 12 hours' notice before a first order
+    emergency_reason = models.TextField(blank=True)
+    # C: the content provider must not be told (Art 11(3)) until…
+    non_disclosure = models.BooleanField(default=False)
+    non_disclosure_until = models.DateField(null=True, blank=True)
+    # D: a copy to the host Member State's authority (Art 4)
+    copy_to_host_authority = models.BooleanField(default=False)
+    copy_sent_at = models.DateTimeField(null=True, blank=True)
+    # E: the issuing authority; the approving supervisor signs
+    authority_type = models.CharField(max_length=200)
+    authority_name = models.CharField(max_length=200)
+    authority_contact = models.CharField(max_length=254)
+    signatory = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # F and G: follow-up and redress
+    follow_up_contact = models.CharField(max_length=254)
+    redress = models.TextField()
+    # The clock: an Annex III answer (cannot execute) pauses it; the unit's clarification restarts it.
+    paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=32, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.reference
+
+
 # --- The outbox (its moves: referral/outbox/actions.py) ---------------------------------------------------
 
 # The task that claims and sends due deliveries (referral/tasks.py); actions nudge it by name after commit.

@@ -34,3 +34,14 @@ def deliveries_for(user) -> QuerySet[Delivery]:
         Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number")),
     ).defer("payload")
 
+
+
+def orders_for(rows) -> dict:
+    """The RemovalOrder (signatory loaded) of each removal order among `rows` (dicts with id and instrument), by
+    referral id: one query, none when the page has no order."""
+    from referral.models import Instrument, RemovalOrder
+
+    ids = [row["id"] for row in rows if row["instrument"] == Instrument.REMOVAL_ORDER]
+    if not ids:
+        return {}
+    return {o.referral_id: o for o in RemovalOrder.objects.filter(referral_id__in=ids).select_related("signatory")}

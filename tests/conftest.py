@@ -82,6 +82,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
 
 
+# The issuing authority of removal orders (TCO Annex I, E), as a unit's deployment sets it in the environment.
+UNIT_AUTHORITY = {"UNIT_AUTHORITY_NAME": "Internet Referral Unit (test)",
+                  "UNIT_AUTHORITY_TYPE": "Law enforcement authority", "UNIT_MEMBER_STATE": "NL",
+                  "UNIT_CONTACT_EMAIL": "iru@police.example"}
+# What a supervisor gives when approving a removal order (the rest comes from the item, the platform, the unit).
+ORDER = {"statement_of_reasons": "Incites to commit a terrorist offence (Directive (EU) 2017/541, Art 3)."}
+
+
+@pytest.fixture(autouse=True)
+def _unit_authority(settings):
+    for name, value in UNIT_AUTHORITY.items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_platform_directory():
     """Each process keeps a snapshot of the platforms (platforms/directory.py), refreshed when a platform is saved

@@ -31,7 +31,8 @@ from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, require_role
 from core.transactions import retry_on_conflict
-from platforms.models import ContactPoint
+from platforms.models import ContactPoint, Platform
+from referral.actions import orders
 from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Instrument, Referral
 from referral.models import ReferralStatus as R
 
@@ -178,26 +179,46 @@ def _approval_entries(item_id: int, referral_id: int, slug: str, *, actor, instr
 _REFERRAL_COLUMNS = ("item_id", "platform_id", "instrument", "due_at", "approved_by_id")
 
 
-def _check_instrument(instrument: str) -> None:
+def _check_instrument(instrument: str, order=None) -> tuple[dict, dict] | None:
+    """The instrument, and for a removal order its Annex I details and the issuing authority (checked before any
+    lock: InvalidInput for the details, Conflict when the authority is not configured)."""
     if instrument not in Instrument.values:
         raise InvalidInput(
             "Unknown instrument.",
             field_errors={"instrument": [f"'{instrument}' is not one of: {', '.join(Instrument.values)}."]},
         )
+    if instrument != Instrument.REMOVAL_ORDER:
+        return None
+    return orders.check_order_details(order), orders.check_authority()
+
+
+def check_order_details(order) -> dict:
+    """For callers that hold a removal order's details before approving (review jobs): checked as approval will."""
+    return orders.check_order_details(order)
+
+
+def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor, now) -> None:
+    """The Annex I content of the orders just approved: `pairs` of (item id, referral id)."""
+    details, authority = checked
+    platform_ids = {items[item_id].platform_id for item_id, _ in pairs}
+    platforms = Platform.objects.select_related("legal").prefetch_related("contact_points").in_bulk(platform_ids)
+    orders.orders_create([(referral_id, items[item_id].url, items[item_id].categories,
+                           platforms[items[item_id].platform_id]) for item_id, referral_id in pairs],
+                         details=details, authority=authority, actor=actor, now=now)
 
 
 @retry_on_conflict
-def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) -> Item:
+def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL, order: dict | None = None) -> Item:
     """A supervisor approves a proposed item: four-eyes, never their own proposal.
 
     In one transaction: item → approved, one queued Referral to the item's platform, its place in an outbox row
     (Delivery) per active contact point of that platform, and their audit events. The dispatcher is nudged
     after commit. Raises NotPermitted for one's own proposal, Conflict when no platform (or no active contact
     point) can receive it, TransitionNotAllowed when the item is not proposed, InvalidInput when it has no
-    category (TCO Art 2(7)).
+    category (TCO Art 2(7)). A removal order needs `order` (referral/actions/orders.py), stored with it.
     """
     require_role(actor, DECIDERS, "approving items")
-    _check_instrument(instrument)
+    checked = _check_instrument(instrument, order)
     with transaction.atomic():
         item = lock_item(item_id)
         now = timezone.now()
@@ -206,6 +227,8 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
         item_actions.items_approve_locked([item], actor=actor, now=now)
         referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                            due_at=_due_at(instrument, contact_points, now), approved_by=actor)
+        if checked:
+            _store_orders([(item.pk, referral.pk)], {item.pk: item}, checked, actor=actor, now=now)
         entries = _approval_entries(item.pk, referral.pk, item.platform.slug, actor=actor, instrument=instrument)
         for cp in contact_points:
             entries += _enqueue([referral.pk], cp, now, actor)
@@ -215,7 +238,8 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL) 
 
 
 @retry_on_conflict
-def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrument.REFERRAL) -> dict:
+def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrument.REFERRAL,
+                      order: dict | None = None) -> dict:
     """Approve many proposed items in one transaction (an action day's batch).
 
     Each item is checked as by item_approve; the ones that fail are left unchanged and reported, the others
@@ -224,7 +248,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
     A fixed number of statements, whatever the number of items (one more pair per contact point).
     """
     require_role(actor, DECIDERS, "approving items")
-    _check_instrument(instrument)
+    checked = _check_instrument(instrument, order)
     ids = sorted(set(int(i) for i in item_ids))
     result = {"approved": [], "referrals": [], "errors": []}
     with transaction.atomic():
@@ -255,6 +279,9 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
         item_actions.items_approve_locked(approvable, actor=actor, now=now)
         referral_ids = _insert(Referral, _REFERRAL_COLUMNS, [
             (i.pk, i.platform_id, instrument, due[i.platform_id], actor.pk) for i in approvable], now=now, ids=True)
+        if checked:
+            _store_orders([(i.pk, r) for i, r in zip(approvable, referral_ids, strict=True)],
+                          {i.pk: i for i in approvable}, checked, actor=actor, now=now)
         entries, per_cp = [], {}
         for item, referral_id in zip(approvable, referral_ids, strict=True):
             entries += _approval_entries(item.pk, referral_id, item.platform.slug, actor=actor, instrument=instrument)

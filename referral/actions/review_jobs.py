@@ -31,13 +31,18 @@ REPORT_CAP = 1000  # refusals kept in the job's report; the counts cover them al
 DECISIONS = {
     # decision: (the bulk action's answer key, the bulk action given (actor, ids, job))
     "approve": ("approved", lambda actor, ids, job: approval.item_approve_many(
-        actor=actor, item_ids=ids, instrument=job.instrument)),
+        actor=actor, item_ids=ids, instrument=job.instrument, order=_order(job))),
     "return": ("returned", lambda actor, ids, job: approval.items_return_many(
         actor=actor, item_ids=ids, reason=job.reason)),
     "reject": ("rejected", lambda actor, ids, job: approval.items_reject_many(
         actor=actor, item_ids=ids, reason=job.reason)),
 }
 FOUR_EYES = 403  # the status code of item_approve_many's refusal of one's own proposal
+
+
+def _order(job) -> dict | None:
+    """A job of removal orders carries the statement of reasons in its reason (the same for every order)."""
+    return {"statement_of_reasons": job.reason} if job.instrument == Instrument.REMOVAL_ORDER else None
 
 REVIEW_JOB_ALLOWED: dict[str, set[str]] = {
     ReviewJobStatus.PENDING: {ReviewJobStatus.RUNNING},
@@ -62,7 +67,10 @@ def review_job_create(*, actor, decision: str, filters: dict, query: str = "", i
         instrument = instrument or Instrument.REFERRAL
         if instrument not in Instrument.values:
             raise InvalidInput("Unknown instrument.", field_errors={"instrument": [f"'{instrument}' is unknown."]})
-        reason = ""
+        if instrument == Instrument.REMOVAL_ORDER:  # the statement of reasons of every order, checked now
+            approval.check_order_details({"statement_of_reasons": reason})
+        else:
+            reason = ""
     else:
         instrument = ""
         if not reason:

@@ -3,17 +3,34 @@
 from rest_framework import serializers
 
 from cases.serializers import iso
+from referral.actions.orders import order_json
 from referral.actions.outcomes import LIAISON_STATUSES
-from referral.models import Delivery, DeliveryAttempt, Instrument, Referral
+from referral.models import Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
 
 
 class ApproveIn(serializers.Serializer):
     instrument = serializers.ChoiceField(choices=Instrument.choices, default=Instrument.REFERRAL)
+    order = serializers.JSONField(required=False, allow_null=True, default=None, help_text=(
+        "For a removal order (required then): {statement_of_reasons, emergency, emergency_reason, non_disclosure, "
+        "non_disclosure_until}; see OrderIn. Errors answer 400 with {\"order\": {field: [messages]}}."))
+
+
+class OrderIn(serializers.Serializer):
+    """A removal order's details given by the approving supervisor (TCO Annex I, sections B and C). The service
+    checks them (referral/actions/orders.py); this describes them in the schema."""
+
+    statement_of_reasons = serializers.CharField(max_length=5000)
+    emergency = serializers.BooleanField(required=False, default=False)
+    emergency_reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    non_disclosure = serializers.BooleanField(required=False, default=False)
+    non_disclosure_until = serializers.DateField(required=False, allow_null=True)
 
 
 class BulkApproveIn(serializers.Serializer):
     items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000)
     instrument = serializers.ChoiceField(choices=Instrument.choices, default=Instrument.REFERRAL)
+    order = serializers.JSONField(required=False, allow_null=True, default=None,
+                                  help_text="For a removal order: OrderIn, the same for every item.")
 
 
 class BulkApproveOut(serializers.Serializer):
@@ -47,12 +64,24 @@ class ReferralOut(serializers.ModelSerializer):
     kind = serializers.CharField(source="item.kind", read_only=True)
     categories = serializers.JSONField(source="item.categories", read_only=True)
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    order = serializers.SerializerMethodField(help_text="A removal order's Annex I content; null for a referral.")
+    clock = serializers.SerializerMethodField(help_text="{due_at, paused, paused_reason}")
 
     class Meta:
         model = Referral
         fields = ["id", "item", "url", "canonical_url", "kind", "categories", "platform", "instrument", "status",
                   "due_at", "sent_at", "acknowledged_at", "outcome_at", "action_taken_at", "platform_reference",
-                  "note", "updated_at"]
+                  "note", "updated_at", "order", "clock"]
+
+    @staticmethod
+    def _order(obj):
+        return RemovalOrder.objects.filter(referral_id=obj.pk).select_related("signatory").first()
+
+    def get_order(self, obj) -> dict | None:
+        return order_json(self._order(obj))
+
+    def get_clock(self, obj) -> dict:
+        return clock_json(obj.due_at, self._order(obj))
 
 
 class ReferralStatusIn(serializers.Serializer):
@@ -130,8 +159,9 @@ REFERRAL_FIELDS = ("id", "item_id", "item__url", "item__canonical_url", "item__k
                    "action_taken_at", "platform_reference", "note", "updated_at")
 
 
-def referral_row_json(row: dict) -> dict:
-    """A referral as GET /api/v1/referrals/{id}/ shows it, from a `.values(*REFERRAL_FIELDS)` row."""
+def referral_row_json(row: dict, order: RemovalOrder | None = None) -> dict:
+    """A referral as GET /api/v1/referrals/{id}/ shows it, from a `.values(*REFERRAL_FIELDS)` row and, for a
+    removal order, its RemovalOrder (referral/selectors.py orders_for: one query for a page)."""
     return {
         "id": row["id"], "item": row["item_id"], "url": row["item__url"], "canonical_url": row["item__canonical_url"],
         "kind": row["item__kind"], "categories": row["item__categories"], "platform": row["platform__slug"],
@@ -139,12 +169,23 @@ def referral_row_json(row: dict) -> dict:
         "sent_at": iso(row["sent_at"]), "acknowledged_at": iso(row["acknowledged_at"]),
         "outcome_at": iso(row["outcome_at"]), "action_taken_at": iso(row["action_taken_at"]),
         "platform_reference": row["platform_reference"], "note": row["note"], "updated_at": iso(row["updated_at"]),
+        "order": order_json(order), "clock": clock_json(row["due_at"], order),
     }
 
 
-def referral_json(referral: Referral, platform_slug: str) -> dict:
-    """A referral instance (its item loaded) as GET /api/v1/referrals/{id}/ shows it."""
+def clock_json(due_at, order) -> dict:
+    """The one-hour clock of a removal order (for a referral, its due time and never paused)."""
+    return {"due_at": iso(due_at), "paused": bool(order and order.paused),
+            "paused_reason": order.paused_reason if order else ""}
+
+
+def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | None | bool = True) -> dict:
+    """A referral instance (its item loaded) as GET /api/v1/referrals/{id}/ shows it. `order`: its RemovalOrder
+    when the caller read it (None: it has none); left out, it is read here for a removal order."""
     item = referral.item
+    if order is True:
+        order = (RemovalOrder.objects.select_related("signatory").filter(referral_id=referral.pk).first()
+                 if referral.instrument == Instrument.REMOVAL_ORDER else None)
     return referral_row_json({
         "id": referral.pk, "item_id": referral.item_id, "item__url": item.url,
         "item__canonical_url": item.canonical_url, "item__kind": item.kind, "item__categories": item.categories,
@@ -152,4 +193,4 @@ def referral_json(referral: Referral, platform_slug: str) -> dict:
         "due_at": referral.due_at, "sent_at": referral.sent_at, "acknowledged_at": referral.acknowledged_at,
         "outcome_at": referral.outcome_at, "action_taken_at": referral.action_taken_at,
         "platform_reference": referral.platform_reference, "note": referral.note, "updated_at": referral.updated_at,
-    })
+    }, order)

@@ -33,7 +33,8 @@ class ItemApprove(ItemActionView):
     input_serializer = referral_s.ApproveIn
 
     def act(self, request, item_id, data):
-        return approval.item_approve(actor=request.user, item_id=item_id, instrument=data["instrument"])
+        return approval.item_approve(actor=request.user, item_id=item_id, instrument=data["instrument"],
+                                     order=data.get("order"))
 
 
 @extend_schema(request=referral_s.ReasonIn, responses=case_s.ItemOut)
@@ -65,7 +66,8 @@ class ItemBulkApprove(APIView):
         data = referral_s.BulkApproveIn(data=request.data)
         data.is_valid(raise_exception=True)
         result = approval.item_approve_many(actor=request.user, item_ids=data.validated_data["items"],
-                                            instrument=data.validated_data["instrument"])
+                                            instrument=data.validated_data["instrument"],
+                                            order=data.validated_data.get("order"))
         return Response(result)
 
 
@@ -119,7 +121,8 @@ class ReferralList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*referral_s.REFERRAL_FIELDS))
-        return self.get_paginated_response([referral_s.referral_row_json(row) for row in rows])
+        orders = referral_selectors.orders_for(rows)
+        return self.get_paginated_response([referral_s.referral_row_json(row, orders.get(row["id"])) for row in rows])
 
 
 class ReferralDetail(generics.RetrieveAPIView):
@@ -133,7 +136,7 @@ class ReferralDetail(generics.RetrieveAPIView):
         row = self.get_queryset().filter(pk=pk).values(*referral_s.REFERRAL_FIELDS).first()
         if row is None:
             raise Http404
-        return Response(referral_s.referral_row_json(row))
+        return Response(referral_s.referral_row_json(row, referral_selectors.orders_for([row]).get(row["id"])))
 
 
 class ReferralStatusUpdate(APIView):
@@ -179,13 +182,17 @@ class ReferralBulkStatus(APIView):
                 else:
                     answers[n] = {"id": row.get("id") if isinstance(row, dict) else None, "status_code": 400,
                                   "detail": "Invalid input.", "errors": data.errors}
-        done = iter(outcomes.referrals_record_status_many(actor=request.user, rows=checked) if checked else [])
+        recorded = outcomes.referrals_record_status_many(actor=request.user, rows=checked) if checked else []
+        done = iter(recorded)
+        orders = referral_selectors.orders_for([{"id": r["referral"].pk, "instrument": r["referral"].instrument}
+                                                for r in recorded if "referral" in r])
         slug = directory.slug_of(request.user.platform_id)
         results = []
         for n in range(len(rows)):
             answer = answers.get(n) or next(done)
             if "referral" in answer:
-                answer = {**answer, "referral": referral_s.referral_json(answer["referral"], slug)}
+                referral = answer["referral"]
+                answer = {**answer, "referral": referral_s.referral_json(referral, slug, orders.get(referral.pk))}
             results.append(answer)
         return Response({"results": results})
 

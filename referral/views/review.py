@@ -29,17 +29,28 @@ from core.table_cells import NONE, href_format, html_row
 from evidence.actions import PIL_FORMATS
 from referral.actions import approval
 from referral.forms import ApproveForm, RejectForm, ReturnForm, ReviewDecisionForm, ReviewFilterForm, ReviewJobForm
+from referral.models import Instrument
+
 
 # One item at a time (the row's buttons, and the item URLs the API's users know): (form, action, past tense).
+def _approve_one(*, actor, item_id: int, instrument: str, statement_of_reasons: str = "", reason: str = ""):
+    """A row's approval: a removal order's statement of reasons is its own field or the action bar's reason."""
+    order = ({"statement_of_reasons": statement_of_reasons or reason}
+             if instrument == Instrument.REMOVAL_ORDER else None)
+    return approval.item_approve(actor=actor, item_id=item_id, instrument=instrument, order=order)
+
+
 DECISIONS = {
-    "approve": (ApproveForm, approval.item_approve, "approved"),
+    "approve": (ApproveForm, _approve_one, "approved"),
     "return": (ReturnForm, approval.item_return, "returned"),
     "reject": (RejectForm, approval.item_reject, "rejected"),
 }
 # The checked rows: (bulk action given (actor, ids, cleaned data), its answer's key).
 BULK = {
-    "approve": (lambda actor, ids, d: approval.item_approve_many(actor=actor, item_ids=ids,
-                                                                 instrument=d["instrument"]), "approved"),
+    "approve": (lambda actor, ids, d: approval.item_approve_many(
+        actor=actor, item_ids=ids, instrument=d["instrument"],
+        order={"statement_of_reasons": d["reason"]} if d["instrument"] == Instrument.REMOVAL_ORDER else None),
+        "approved"),
     "return": (lambda actor, ids, d: approval.items_return_many(actor=actor, item_ids=ids, reason=d["reason"]),
                "returned"),
     "reject": (lambda actor, ids, d: approval.items_reject_many(actor=actor, item_ids=ids, reason=d["reason"]),
@@ -231,6 +242,10 @@ def _single_form(request, pk: int, action: str):
     form = form_class(request.POST, renderer=FAST_RENDERER)
     if action == "approve" and not request.POST.get("instrument"):
         form = form_class({"instrument": "referral"}, renderer=FAST_RENDERER)
+    elif action == "approve":  # the action bar's reason is a removal order's statement of reasons
+        form = form_class({"instrument": request.POST["instrument"],
+                           "statement_of_reasons": request.POST.get("statement_of_reasons")
+                           or request.POST.get("reason", "")}, renderer=FAST_RENDERER)
     return form
 
 

@@ -31,6 +31,7 @@ def test_analyst_logs_supervisor_approves_platform_removes(page, screenshot, sta
     login(page, supervisor)
     page.goto("/review/")
     page.get_by_label("Instrument (approvals)").select_option("removal_order")
+    page.get_by_label("Reason (returns and rejections)").fill("Incites to commit a terrorist offence.")
     row = page.get_by_role("row", name=re.compile("br0wser"))
     row.get_by_role("button", name=re.compile("^Approve")).click()
     expect(page.locator("#review-results")).to_contain_text("approved")

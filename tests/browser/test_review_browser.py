@@ -118,6 +118,7 @@ def test_approve_every_proposal_matching_a_filter_and_watch_the_progress(page, s
     page.get_by_text("Decide on every proposal matching this filter").click()
     page.get_by_label("Decision for every matching proposal").select_option("approve")
     page.locator("#job-instrument").select_option("removal_order")
+    page.get_by_label("Reason for every return or rejection").fill("Incites to terrorist offences.")
     page.get_by_role("button", name="Decide on every matching proposal").click()
     page.wait_for_url("**/review/jobs/*/")
     expect(page.locator("progress")).to_be_visible()

@@ -120,6 +120,8 @@ ACTIONS = {
         actor=a, slug="new", name="New", domains=["new.example"], contact_points=[])),
     "contact_point_rotate_secret": (ADMINS, lambda a, w: platform_services.contact_point_rotate_secret(
         actor=a, contact_point_id=w["contact_point"].pk, secret="whsec_" + "A" * 44)),
+    "platform_legal_set": (ADMINS, lambda a, w: platform_services.platform_legal_set(
+        actor=a, platform_id=w["contact_point"].platform_id, legal={"languages": ["en"]})),
     "contact_point_enable": (ADMINS, lambda a, w: platform_services.contact_point_enable(
         actor=a, contact_point_id=w["contact_point"].pk)),
     "user_create": (ADMINS, lambda a, w: account_services.user_create(actor=a, username="newbie", role="analyst")),
@@ -128,7 +130,8 @@ ACTIONS = {
 }
 
 # No actor is the operator on the server (a management command): the administrative services allow it by design.
-RUN_FROM_THE_COMMAND_LINE = {"platform_create", "contact_point_rotate_secret", "contact_point_enable", "user_create",
+RUN_FROM_THE_COMMAND_LINE = {"platform_create", "platform_legal_set", "contact_point_rotate_secret",
+                             "contact_point_enable", "user_create",
                              "api_key_issue", "api_key_revoke"}
 FORBIDDEN = [(name, role) for name, (allowed, _) in ACTIONS.items() for role in ALL_ROLES + [None]
              if role not in allowed and not (role is None and name in RUN_FROM_THE_COMMAND_LINE)]

@@ -37,7 +37,8 @@ def test_referral_travels_from_approval_to_removed(stack, processes, analyst, su
     _, analyst_key = account_services.api_key_issue(actor=None, user=analyst)
     _, supervisor_key = account_services.api_key_issue(actor=None, user=supervisor)
     item_id = log_and_propose(base, analyst_key, "https://www.tube.example/watch?v=e2e&utm_source=share")
-    res = httpx.post(f"{base}/api/v1/items/{item_id}/approve/", json={"instrument": "removal_order"},
+    res = httpx.post(f"{base}/api/v1/items/{item_id}/approve/", json={"instrument": "removal_order", "order": {
+        "statement_of_reasons": "Incites to commit a terrorist offence."}},
                      headers={"Authorization": f"Bearer {supervisor_key}"})
     assert res.status_code == 200, res.text
     [referral_id] = res.json()["referrals"]

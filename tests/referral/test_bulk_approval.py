@@ -11,7 +11,7 @@ from cases.models import Item
 from platforms import services as platform_services
 from referral.actions import approval
 from referral.models import Delivery, Referral
-from tests.conftest import make_platform
+from tests.conftest import ORDER, make_platform
 
 
 def _proposed(case, analyst, platform, count, *, start=0, categories=("incitement",)):
@@ -61,7 +61,7 @@ def test_bulk_approval_writes_what_single_approvals_write(case, analyst, supervi
     own = _proposed(case, supervisor, platform, 1, start=10)  # proposed by the approving supervisor
     bare = _proposed(case, analyst, platform, 1, start=11, categories=[])
     result = approval.item_approve_many(actor=supervisor, item_ids=ids + own + bare + [999_999_999],
-                                        instrument="removal_order")
+                                        instrument="removal_order", order=ORDER)
     assert result["approved"] == ids
     assert {e["item"]: e["status_code"] for e in result["errors"]} == {own[0]: 403, bare[0]: 400, 999_999_999: 404}
     referrals = list(Referral.objects.filter(item_id__in=ids).order_by("id"))

@@ -53,7 +53,8 @@ def statuses(items) -> list[str]:
 def test_approve_the_checked_rows_with_the_chosen_instrument(browser, supervisor, propose):
     a, b, c = propose(), propose(), propose()
     res = browser(supervisor).post("/review/decide/", {"items": [a.pk, b.pk], "action": "approve",
-                                                       "instrument": "removal_order"}, follow=True)
+                                                       "instrument": "removal_order", "reason": "Incitement."},
+                                   follow=True)
     assert res.redirect_chain == [("/review/", 302)]
     assert statuses([a, b, c]) == ["approved", "approved", "proposed"]
     assert set(Referral.objects.values_list("instrument", flat=True)) == {"removal_order"}
@@ -92,7 +93,7 @@ def test_a_rows_button_decides_that_item_with_the_action_bar_fields(browser, sup
     a, b = propose(), propose()
     client = browser(supervisor)
     res = client.post(f"/items/{a.pk}/approve/", {"items": [b.pk], "instrument": "removal_order",
-                                                  "back": "kind=post"})
+                                                  "reason": "Incitement.", "back": "kind=post"})
     assert res.status_code == 302 and res["Location"] == "/review/?kind=post"
     assert statuses([a, b]) == ["approved", "proposed"]
     assert Referral.objects.get(item=a).instrument == "removal_order"

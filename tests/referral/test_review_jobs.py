@@ -48,6 +48,7 @@ def test_approve_every_proposal_matching_a_filter_in_chunks(supervisor, analyst,
     promoted.role = "supervisor"
     promoted.save(update_fields=["role"])
     job = review_jobs.review_job_create(actor=promoted, decision="approve", instrument="removal_order",
+                                        reason="Incites to terrorist offences (Art 2(7)(a)).",
                                         filters={"platform": platform_a.pk}, query=f"platform={platform_a.pk}",
                                         queue=False)
     assert (job.status, job.total) == ("pending", 10)

@@ -246,7 +246,8 @@ def test_supervisor_sees_the_queue_with_the_proposer(browser, supervisor, propos
 
 def test_supervisor_approves_and_one_referral_is_queued(browser, supervisor, proposed_item):
     res = browser(supervisor).post(
-        f"/items/{proposed_item.pk}/approve/", {f"approve-{proposed_item.pk}-instrument": "removal_order"},
+        f"/items/{proposed_item.pk}/approve/", {f"approve-{proposed_item.pk}-instrument": "removal_order",
+                                                f"approve-{proposed_item.pk}-statement_of_reasons": "Incitement."},
         follow=True,
     )
     assert res.redirect_chain == [("/review/", 302)]

@@ -38,6 +38,9 @@ class Command(BaseCommand):
         # The worker mails the demo's email platform through the local sink unless SMTP is configured.
         env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "LOG_LEVEL": "WARNING",
                "ACCESS_LOG_LEVEL": "ERROR", "DJANGO_RUNSERVER_HIDE_WARNING": "true",
+               # The demo unit issues removal orders as a (fictitious) authority; a real unit sets its own.
+               "UNIT_AUTHORITY_NAME": "Demo Internet Referral Unit", "UNIT_AUTHORITY_TYPE": "Law enforcement authority",
+               "UNIT_MEMBER_STATE": "NL", "UNIT_CONTACT_EMAIL": "iru@demo.invalid",
                **os.environ, "PYTHONUNBUFFERED": "1"}
         log_level = env["LOG_LEVEL"].upper()
         commands = {

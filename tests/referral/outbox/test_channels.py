@@ -20,6 +20,7 @@ from referral.actions import approval
 from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher, formatters, webhook
+from tests.conftest import ORDER
 from tests.receiver import Receiver
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
@@ -45,14 +46,16 @@ def propose(analyst, case, url):
 
 def approve(analyst, supervisor, case, url, instrument="referral"):
     item = propose(analyst, case, url)
-    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
+    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument,
+                                 order=ORDER if instrument == "removal_order" else None).referrals.get()
 
 
 def test_email_delivery_has_reference_bodies_csv_and_stable_message_id(smtp, analyst, supervisor, case, settings):
     settings.SITE_URL = "https://desk.iru.example"
     platform_with("mail", "mail.example", {"channel": "email", "endpoint": "abuse@mail.example", "language": "fr"})
     ids = approval.item_approve_many(actor=supervisor, item_ids=[
-        propose(analyst, case, f"https://mail.example/p/{i}").pk for i in range(3)], instrument="removal_order")
+        propose(analyst, case, f"https://mail.example/p/{i}").pk for i in range(3)], instrument="removal_order",
+        order=ORDER)
     assert dispatcher.dispatch_due() == {"sent": 1}
     [mail] = smtp.messages
     delivery = Delivery.objects.get()

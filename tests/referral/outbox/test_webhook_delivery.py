@@ -14,7 +14,7 @@ from platforms.models import ContactPoint
 from referral.actions import approval
 from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import dispatcher, recording, webhook
-from tests.conftest import make_platform
+from tests.conftest import ORDER, make_platform
 from tests.receiver import Receiver
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # 32 bytes, test only
@@ -34,7 +34,8 @@ def platform(db, receiver):
 def approve_one(analyst, supervisor, case, url="https://tube.example/watch?v=1", instrument="referral"):
     item = item_actions.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"])
     item_actions.item_propose(actor=analyst, item_id=item.pk)
-    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
+    order = ORDER if instrument == "removal_order" else None
+    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument, order=order).referrals.get()
 
 
 def make_due(delivery):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LivenessConfig(AppConfig):
+    name = "liveness"
+    verbose_name = "Liveness checks"

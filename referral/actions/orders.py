@@ -1,0 +1,145 @@
+"""Removal orders (Regulation (EU) 2021/784, "TCO"): the Annex I content checked and stored when a supervisor
+approves an item as a removal order (referral/actions/approval.py calls in here inside its transaction).
+
+The supervisor gives what changes per order (`order`: statement_of_reasons, emergency and its reason,
+non_disclosure and until when); the item gives the URL and the Art 2(7) grounds (its categories); the environment
+gives the issuing authority (UNIT_AUTHORITY_NAME, UNIT_AUTHORITY_TYPE, UNIT_MEMBER_STATE, UNIT_CONTACT_EMAIL: 409
+naming the missing ones); the platform's legal directory (platforms.PlatformLegal) gives the addressee's
+establishment and legal representative.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from core.errors import Conflict, InvalidInput
+from referral.models import RemovalOrder
+
+AUTHORITY_SETTINGS = ("UNIT_AUTHORITY_NAME", "UNIT_AUTHORITY_TYPE", "UNIT_MEMBER_STATE", "UNIT_CONTACT_EMAIL")
+ORDER_FIELDS = ("statement_of_reasons", "emergency", "emergency_reason", "non_disclosure", "non_disclosure_until")
+MAX_TEXT = 5000
+# Art 11(3): the platform must not inform the content provider for six weeks from the order (extendable by six).
+NON_DISCLOSURE_MAX = timedelta(weeks=6)
+REDRESS = ("The hosting service provider and the content provider may challenge this removal order before the "
+           "courts of the issuing Member State (Regulation (EU) 2021/784, Article 9(1)), and the hosting service "
+           "provider may request scrutiny by the competent authority of the Member State of its main establishment "
+           "(Article 4(3) and (4)) within 48 hours of receipt.")
+
+
+def check_authority() -> dict:
+    """The issuing authority from the environment, or Conflict naming what to set."""
+    missing = [name for name in AUTHORITY_SETTINGS if not getattr(settings, name, "")]
+    if missing:
+        raise Conflict(f"The unit cannot issue removal orders until {', '.join(missing)} "
+                       f"{'is' if len(missing) == 1 else 'are'} set in the environment (docs/removal-orders.md).")
+    return {"name": settings.UNIT_AUTHORITY_NAME, "type": settings.UNIT_AUTHORITY_TYPE,
+            "member_state": settings.UNIT_MEMBER_STATE, "contact": settings.UNIT_CONTACT_EMAIL}
+
+
+def check_order_details(order, *, now=None) -> dict:
+    """The supervisor's part of Annex I, checked: InvalidInput with {"order": {field: [messages]}} otherwise."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not isinstance(order, dict):
+        raise InvalidInput("A removal order needs its details.", field_errors={"order": {
+            "statement_of_reasons": ["A removal order needs a statement of reasons (Annex I, section B)."]}})
+    unknown = sorted(set(order) - set(ORDER_FIELDS))
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}."]
+    reasons = order.get("statement_of_reasons")
+    reasons = reasons.strip() if isinstance(reasons, str) else ""
+    if not reasons:
+        errors["statement_of_reasons"] = ["A removal order needs a statement of reasons (Annex I, section B)."]
+    elif len(reasons) > MAX_TEXT:
+        errors["statement_of_reasons"] = [f"At most {MAX_TEXT} characters."]
+    flags = {}
+    for name in ("emergency", "non_disclosure"):
+        value = order.get(name, False)
+        if not isinstance(value, bool):
+            errors[name] = ["Must be true or false."]
+        flags[name] = value is True
+    emergency_reason = order.get("emergency_reason") or ""
+    emergency_reason = emergency_reason.strip() if isinstance(emergency_reason, str) else ""
+    if flags["emergency"] and not emergency_reason:
+        errors["emergency_reason"] = ["Say why this first order cannot wait for the platform's 12 hours' notice "
+                                      "(Article 3(2))."]
+    until = order.get("non_disclosure_until")
+    if isinstance(until, date):
+        until_date = until
+    elif isinstance(until, str) and until:
+        try:
+            until_date = parse_date(until)
+        except ValueError:
+            until_date = None
+        if until_date is None:
+            errors["non_disclosure_until"] = ["A date: YYYY-MM-DD."]
+    else:
+        until_date = None
+    today = timezone.localdate(now)
+    if flags["non_disclosure"]:
+        if until_date is None and "non_disclosure_until" not in errors:
+            until_date = today + NON_DISCLOSURE_MAX
+        elif until_date is not None and not today < until_date <= today + NON_DISCLOSURE_MAX:
+            errors["non_disclosure_until"] = ["Within six weeks from today (Article 11(3)); extend it later."]
+    elif until_date is not None:
+        errors["non_disclosure_until"] = ["Only with non_disclosure."]
+    if errors:
+        raise InvalidInput("The removal order is incomplete.", field_errors={"order": errors})
+    return {"statement_of_reasons": reasons, "emergency": flags["emergency"], "emergency_reason": emergency_reason,
+            "non_disclosure": flags["non_disclosure"], "non_disclosure_until": until_date}
+
+
+def order_reference(member_state: str, referral_id: int, now) -> str:
+    """Unique per issuing authority: the Member State, the year and the referral's number."""
+    return f"{member_state}-TCO-{now:%Y}-{referral_id:07d}"
+
+
+def orders_create(rows: list[tuple], *, details: dict, authority: dict, actor, now) -> list[RemovalOrder]:
+    """Store the Annex I content of new orders, in the caller's transaction. `rows` are (referral_id, url,
+    categories, platform) with the platform's legal directory and contact points loaded."""
+    orders = []
+    for referral_id, url, categories, platform in rows:
+        legal = getattr(platform, "legal", None)
+        contact = next((cp.endpoint for cp in platform.contact_points.all() if cp.active), "")
+        orders.append(RemovalOrder(
+            referral_id=referral_id, reference=order_reference(authority["member_state"], referral_id, now),
+            issuing_member_state=authority["member_state"], addressee=platform.name,
+            legal_representative=legal.legal_representative if legal else "", contact_point=contact,
+            host_member_state=legal.main_establishment if legal else "", issued_at=now, urls=[url],
+            grounds=list(categories or []), **details,
+            copy_to_host_authority=bool(legal and legal.main_establishment
+                                        and legal.main_establishment != authority["member_state"]),
+            authority_type=authority["type"], authority_name=authority["name"],
+            authority_contact=authority["contact"], signatory=actor, follow_up_contact=authority["contact"],
+            redress=REDRESS))
+    return RemovalOrder.objects.bulk_create(orders)
+
+
+def order_json(order: RemovalOrder | None) -> dict | None:
+    """A referral's `order` in the API: the Annex I fields, or None for a voluntary referral."""
+    if order is None:
+        return None
+    iso = _iso
+    return {
+        "reference": order.reference, "issuing_member_state": order.issuing_member_state,
+        "addressee": order.addressee, "legal_representative": order.legal_representative,
+        "contact_point": order.contact_point, "host_member_state": order.host_member_state,
+        "issued_at": iso(order.issued_at), "urls": order.urls, "grounds": order.grounds,
+        "statement_of_reasons": order.statement_of_reasons, "emergency": order.emergency,
+        "emergency_reason": order.emergency_reason, "non_disclosure": order.non_disclosure,
+        "non_disclosure_until": order.non_disclosure_until.isoformat() if order.non_disclosure_until else None,
+        "copy_to_host_authority": order.copy_to_host_authority, "copy_sent_at": iso(order.copy_sent_at),
+        "authority": {"type": order.authority_type, "name": order.authority_name,
+                      "contact": order.authority_contact},
+        "signatory": order.signatory.get_username() if order.signatory_id else None,
+        "follow_up_contact": order.follow_up_contact, "redress": order.redress,
+    }
+
+
+def _iso(value):
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

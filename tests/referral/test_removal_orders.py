@@ -1,0 +1,154 @@
+"""Removal orders as the TCO Regulation writes them (issue 10): the Annex I content given at approval, checked
+(400 with field messages under "order"), stored with the referral and shown in its API answer with its clock; the
+issuing authority from the environment (409 naming what to set); the platform's legal directory kept by the admin
+(API and services) and used for the addressee and the cross-border copy."""
+
+import pytest
+
+from audit.models import AuditEvent
+from cases.actions import items as item_actions
+from core.errors import Conflict, InvalidInput, NotPermitted
+from platforms import services as platform_services
+from referral.actions import approval
+from referral.models import Referral, RemovalOrder
+from tests.conftest import ORDER
+
+
+def propose(analyst, case, n=1, host="tube.example/watch?v=ro", categories=("incitement", "threat")):
+    item = item_actions.item_log(actor=analyst, case=case, url=f"https://{host}{n}", kind="post",
+                                 categories=list(categories))
+    return item_actions.item_propose(actor=analyst, item_id=item.pk)
+
+
+def test_an_order_is_approved_with_its_annex_i_content(api, analyst, supervisor, case, platform_a, liaison_a):
+    item = propose(analyst, case)
+    body = {"instrument": "removal_order", "order": {
+        "statement_of_reasons": "Glorifies the 2026 attack and calls for more (Art 2(7)(a)).",
+        "non_disclosure": True}}
+    r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", body, format="json")
+    assert r.status_code == 200, r.content
+    [referral_id] = r.json()["referrals"]
+    order = RemovalOrder.objects.get(referral_id=referral_id)
+    assert order.reference == f"NL-TCO-{order.issued_at:%Y}-{referral_id:07d}"
+    assert (order.issuing_member_state, order.addressee, order.urls, order.grounds) == (
+        "NL", platform_a.name, [item.url], ["incitement", "threat"])
+    assert order.signatory == supervisor and order.authority_name == "Internet Referral Unit (test)"
+    assert order.non_disclosure and (order.non_disclosure_until - order.issued_at.date()).days == 42
+    assert order.contact_point == platform_a.contact_points.get().endpoint and order.redress
+    # The referral's answer carries the order and its clock, for the unit and for the platform's liaison.
+    for user in (supervisor, liaison_a):
+        answer = api(user).get(f"/api/v1/referrals/{referral_id}/").json()
+        assert answer["order"]["reference"] == order.reference
+        assert answer["order"]["statement_of_reasons"].startswith("Glorifies")
+        assert answer["order"]["authority"] == {"type": "Law enforcement authority",
+                                                "name": "Internet Referral Unit (test)",
+                                                "contact": "iru@police.example"}
+        assert answer["clock"] == {"due_at": answer["due_at"], "paused": False, "paused_reason": ""}
+    listed = api(liaison_a).get("/api/v1/referrals/").json()["results"]
+    assert listed[0]["order"]["reference"] == order.reference
+
+
+def test_a_referral_has_no_order_and_a_clock_that_never_pauses(api, approved_referral, supervisor):
+    answer = api(supervisor).get(f"/api/v1/referrals/{approved_referral.pk}/").json()
+    assert answer["order"] is None and answer["clock"]["paused"] is False
+
+
+@pytest.mark.parametrize(("order", "field"), [
+    (None, "statement_of_reasons"),
+    ({}, "statement_of_reasons"),
+    ({"statement_of_reasons": "   "}, "statement_of_reasons"),
+    ({"statement_of_reasons": "x" * 5001}, "statement_of_reasons"),
+    ({"statement_of_reasons": "ok", "emergency": True}, "emergency_reason"),
+    ({"statement_of_reasons": "ok", "emergency": "yes"}, "emergency"),
+    ({"statement_of_reasons": "ok", "non_disclosure": True, "non_disclosure_until": "2099-01-01"},
+     "non_disclosure_until"),
+    ({"statement_of_reasons": "ok", "non_disclosure": True, "non_disclosure_until": "soon"}, "non_disclosure_until"),
+    ({"statement_of_reasons": "ok", "non_disclosure_until": "2026-12-20"}, "non_disclosure_until"),
+    ({"statement_of_reasons": "ok", "signed_by": "me"}, "non_field_errors"),
+])
+def test_every_annex_i_error_is_a_400_naming_its_field(api, analyst, supervisor, case, platform_a, order, field):
+    item = propose(analyst, case)
+    client = api(supervisor)  # issuing its key is audited
+    before = AuditEvent.objects.count()
+    r = client.post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order", "order": order},
+                    format="json")
+    assert r.status_code == 400, r.content
+    assert field in r.json()["errors"]["order"], r.json()
+    assert not Referral.objects.exists() and AuditEvent.objects.count() == before
+    item.refresh_from_db()
+    assert item.status == "proposed"
+
+
+def test_orders_need_the_unit_authority_in_the_environment(api, analyst, supervisor, case, platform_a, settings):
+    settings.UNIT_MEMBER_STATE = ""
+    settings.UNIT_CONTACT_EMAIL = ""
+    item = propose(analyst, case)
+    r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order", "order": ORDER},
+                             format="json")
+    assert r.status_code == 409
+    assert "UNIT_MEMBER_STATE, UNIT_CONTACT_EMAIL are set" in r.json()["detail"]
+    # A voluntary referral needs none of it.
+    r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "referral"}, format="json")
+    assert r.status_code == 200
+
+
+def test_bulk_orders_share_the_statement_and_each_gets_its_own_reference(analyst, supervisor, case, platform_a):
+    ids = [propose(analyst, case, n).pk for n in range(3)]
+    with pytest.raises(InvalidInput):
+        approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order")
+    result = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order", order=ORDER)
+    orders = RemovalOrder.objects.filter(referral_id__in=result["referrals"]).order_by("referral_id")
+    assert len({o.reference for o in orders}) == 3
+    assert {o.statement_of_reasons for o in orders} == {ORDER["statement_of_reasons"]}
+
+
+def test_the_legal_directory_addresses_the_order_and_asks_for_the_cross_border_copy(api, admin_user, analyst,
+                                                                                    supervisor, case):
+    r = api(admin_user).post("/api/v1/platforms/", {
+        "slug": "vidhost", "name": "VidHost Ltd", "domains": ["vidhost.example"],
+        "contact_points": [{"channel": "email", "endpoint": "tco@vidhost.example"}],
+        "legal": {"main_establishment": "ie", "legal_representative": "VidHost EU, 1 Dock Road, Dublin",
+                  "languages": ["en", "FR"]}}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["legal"] == {"main_establishment": "IE", "legal_representative": "VidHost EU, 1 Dock Road, Dublin",
+                                 "languages": ["en", "fr"], "pre_information_sent_at": None}
+    item = propose(analyst, case, host="vidhost.example/v/")
+    referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                     order=ORDER).referrals.get()
+    order = referral.order
+    assert (order.host_member_state, order.legal_representative, order.copy_to_host_authority) == (
+        "IE", "VidHost EU, 1 Dock Road, Dublin", True)
+    assert order.contact_point == "tco@vidhost.example"
+    # Kept by the admin, audited; others may not.
+    platform_id = r.json()["id"]
+    r = api(admin_user).put(f"/api/v1/platforms/{platform_id}/legal/",
+                            {"main_establishment": "NL", "legal_representative": "", "languages": ["nl"]},
+                            format="json")
+    assert r.status_code == 200 and r.json()["legal"]["main_establishment"] == "NL"
+    assert AuditEvent.objects.filter(verb="platform.legal_set").count() == 1
+    assert api(supervisor).put(f"/api/v1/platforms/{platform_id}/legal/", {"languages": ["en"]},
+                               format="json").status_code == 403
+    with pytest.raises(NotPermitted):
+        platform_services.platform_legal_set(actor=supervisor, platform_id=platform_id, legal={"languages": ["en"]})
+
+
+@pytest.mark.parametrize(("legal", "field"), [
+    ({"main_establishment": "US"}, "main_establishment"),
+    ({"languages": []}, "languages"),
+    ({"languages": ["english"]}, "languages"),
+    ({"legal_representative": 7}, "legal_representative"),
+    ({"headquarters": "x"}, "non_field_errors"),
+])
+def test_a_bad_legal_directory_is_a_400_and_creates_nothing(api, admin_user, legal, field):
+    r = api(admin_user).post("/api/v1/platforms/", {"slug": "bad", "name": "Bad", "domains": ["bad.example"],
+                                                    "contact_points": [], "legal": legal}, format="json")
+    assert r.status_code == 400 and field in r.json()["errors"]["legal"], r.content
+    r = api(admin_user).put("/api/v1/platforms/987654/legal/", {"languages": ["en"]}, format="json")
+    assert r.status_code == 404
+
+
+def test_orders_and_their_conflicts_are_domain_errors(analyst, supervisor, case, platform_a, settings):
+    settings.UNIT_AUTHORITY_NAME = ""
+    item = propose(analyst, case)
+    with pytest.raises(Conflict):
+        approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order", order=ORDER)
