@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "intake",
     "evidence",
     "referral",
+    "reports",
     "search",
 ]
 # The sandbox platform, SMTP sink and demo data (`make run`, the tests); not in the production image.
@@ -335,6 +336,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.seal", "schedule": AUDIT_SEAL_SECONDS},
     # Signs the chain's head, in the database and in the log (audit/checkpoints.py).
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
+    # Recomputes the dashboard's daily counts of the days whose referrals changed since the last run.
+    "reports-refresh": {"task": "reports.refresh", "schedule": 60.0},
     # Verifies the chain and its checkpoints every night; an alert when they do not hold.
     "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
 }

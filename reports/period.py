@@ -1,0 +1,78 @@
+"""The unit's period report (a selector): what was logged and referred between two days, inclusive, in UTC.
+
+Items logged are counted on the items themselves (Item.first_seen_at); everything about referrals is summed from
+DailyReferralStat (by the day the referral was made). Five queries, whatever the period. The reader's role is
+checked here (unit staff only) as in every selector of the unit's numbers.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Sum
+
+from cases.models import Item
+from core.roles import UNIT_STAFF, require_role
+from referral.models import Instrument, ReferralStatus
+from reports import buckets, liveness
+from reports.categories import CATEGORY_COLUMNS, CATEGORY_LABELS
+from reports.models import STATUS_COLUMNS
+from reports.selectors import WHAT, Filters, stats_for
+
+STATUS_LABELS = dict(ReferralStatus.choices)
+INSTRUMENT_LABELS = dict(Instrument.choices)
+# The per-platform and per-instrument rows: a total and each status.
+ROW_SUMS = ("total", *STATUS_COLUMNS)
+
+
+def _times(sums: dict) -> dict:
+    out = {}
+    for measure in buckets.MEASURES:
+        histogram = [sums[c] or 0 for c in buckets.columns(measure)]
+        median, p90 = buckets.percentile(histogram, 0.5), buckets.percentile(histogram, 0.9)
+        out[measure] = {"count": sum(histogram),
+                        "median_minutes_at_most": buckets.bound_minutes(median), "median": buckets.bound_label(median),
+                        "p90_minutes_at_most": buckets.bound_minutes(p90), "p90": buckets.bound_label(p90)}
+    return out
+
+
+def _statuses(row: dict) -> dict:
+    return {column.removeprefix("n_"): row[column] or 0 for column in STATUS_COLUMNS}
+
+
+def period_report(actor, date_from: date, date_to: date) -> dict:
+    """Items logged, referrals made (per instrument, outcome, platform, category, group), withdrawn, and the times
+    to acknowledgement, removal and outcome, of the referrals made from `date_from` to `date_to` inclusive."""
+    require_role(actor, UNIT_STAFF, WHAT)
+    stats = stats_for(Filters(date_from=date_from, date_to=date_to))
+    low = datetime.combine(date_from, time.min, tzinfo=UTC)
+    high = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
+    items_logged = Item.objects.filter(first_seen_at__gte=low, first_seen_at__lt=high).count()
+
+    histograms = [c for measure in buckets.MEASURES for c in buckets.columns(measure)]
+    overall = stats.aggregate(**{key: Sum(key) for key in (*ROW_SUMS, *CATEGORY_COLUMNS, *histograms)})
+    row_sums = {key: Sum(key) for key in ROW_SUMS}
+    instruments = stats.values("instrument").annotate(**row_sums).order_by("instrument")
+    platforms = (stats.values("platform", "platform__name")
+                 .annotate(**row_sums, delivered=Sum("delivered"), ack_within_sla=Sum("ack_within_sla"),
+                           removed_within_sla=Sum("removed_within_sla")).order_by("platform__name"))
+    groups = stats.values("group", "group__name").annotate(**row_sums).order_by("group__name")
+
+    return {
+        "from": date_from.isoformat(), "to": date_to.isoformat(),
+        "items_logged": items_logged,
+        "referrals": overall["total"] or 0,
+        "withdrawn": overall["n_withdrawn"] or 0,
+        "per_outcome": _statuses(overall),
+        "per_instrument": [{"instrument": row["instrument"], "label": INSTRUMENT_LABELS.get(row["instrument"]),
+                            "referrals": row["total"], **_statuses(row)} for row in instruments],
+        "per_platform": [{"platform_id": row["platform"], "platform": row["platform__name"],
+                          "referrals": row["total"], **_statuses(row), "delivered": row["delivered"],
+                          "ack_within_sla": row["ack_within_sla"], "removed_within_sla": row["removed_within_sla"]}
+                         for row in platforms],
+        "per_category": [{"category": column.removeprefix("cat_"), "label": CATEGORY_LABELS[column],
+                          "referrals": overall[column] or 0} for column in CATEGORY_COLUMNS],
+        "per_group": [{"group_id": row["group"], "group": row["group__name"] or "No group",
+                       "referrals": row["total"], "removed": row["n_removed"], "withdrawn": row["n_withdrawn"]}
+                      for row in groups],
+        "times": _times(overall),
+        "verified_offline_rate": liveness.verified_offline_rate(date_from=date_from, date_to=date_to),
+    }
