@@ -76,14 +76,16 @@ class SandboxPlatform(Callbacks):
         outcome_delay: float = 1.0,
         decline_share: float = 0.2,
         needs_info_share: float = 0.0,
+        cannot_execute_share: float = 0.0,
         fail_first: int = 0,
         tolerance: int = 300,
         callback_attempts: int = 4,
         callback_timeout: float = 10.0,
         out: IO[str] | None = None,
     ):
-        if not 0 <= decline_share <= 1 or not 0 <= needs_info_share <= 1:
-            raise SandboxConfigError("decline_share and needs_info_share must be between 0 and 1.")
+        if not all(0 <= share <= 1 for share in (decline_share, needs_info_share, cannot_execute_share)):
+            raise SandboxConfigError("decline_share, needs_info_share and cannot_execute_share must be between 0 "
+                                     "and 1.")
         if ack_delay < 0 or outcome_delay < 0 or fail_first < 0:
             raise SandboxConfigError("Delays and fail_first must not be negative.")
         self.platforms = validate_config(config)
@@ -95,6 +97,7 @@ class SandboxPlatform(Callbacks):
         self.ack_delay, self.outcome_delay = ack_delay, outcome_delay
         self.decline_share = decline_share
         self.needs_info_share = needs_info_share
+        self.cannot_execute_share = cannot_execute_share  # of removal orders: Annex III first
         self._withdrawn: set[tuple[str, int]] = set()  # (platform, referral id) the unit withdrew
         self._clarified: set[tuple[str, int]] = set()  # … and those it answered a needs_info for
         self.fail_first = fail_first

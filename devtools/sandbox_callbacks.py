@@ -97,6 +97,10 @@ class Callbacks:
             return
         if job.step == "acknowledged":
             body = {"status": "acknowledged", "platform_reference": reference}
+        elif (not clarified and referral.get("instrument") == "removal_order"
+              and asks_for_info(referral_id, self.cannot_execute_share)):  # Annex III, answered by a clarification
+            body = {"status": "cannot_execute", "reason": "insufficient_information", "platform_reference": reference,
+                    "note": "The order does not say which of the page's videos to remove (simulated Annex III)."}
         elif not clarified and asks_for_info(referral_id, self.needs_info_share):
             body = {"status": "needs_info", "platform_reference": reference,
                     "note": "Which account posted it, and which of our terms does it breach? (simulated question)"}
@@ -106,6 +110,8 @@ class Callbacks:
         else:
             body = {"status": "removed", "platform_reference": reference,
                     "note": "Removed by the sandbox platform (simulated).", "action_taken_at": now_iso()}
+            if referral.get("instrument") == "removal_order":  # Annex II
+                body["territorial_scope"] = "all_member_states"
         ok = self._call_back(slug, referral, body)
         if ok and job.step == "acknowledged":
             self._schedule(CallbackJob(time.monotonic() + self.outcome_delay, next(self._seq), slug, referral,

@@ -22,6 +22,7 @@ class ReferralStatus(models.TextChoices):
     RESTRICTED = "restricted", "Restricted"
     DECLINED = "declined", "Declined"
     NEEDS_INFO = "needs_info", "Needs information"
+    CANNOT_EXECUTE = "cannot_execute", "Cannot execute (removal order, Annex III)"
     FAILED = "failed", "Failed"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -118,6 +119,11 @@ class RemovalOrder(models.Model):
     # F and G: follow-up and redress
     follow_up_contact = models.CharField(max_length=254)
     redress = models.TextField()
+    # The platform's answer: Annex II (the measure's territorial scope) or Annex III (why it cannot execute, and
+    # for force majeure when the grounds ceased).
+    territorial_scope = models.CharField(max_length=32, blank=True)
+    cannot_execute_reason = models.CharField(max_length=32, blank=True)
+    grounds_ceased_at = models.DateTimeField(null=True, blank=True)
     # The clock: an Annex III answer (cannot execute) pauses it; the unit's clarification restarts it.
     paused = models.BooleanField(default=False)
     paused_reason = models.CharField(max_length=32, blank=True)

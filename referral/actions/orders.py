@@ -117,6 +117,79 @@ def orders_create(rows: list[tuple], *, details: dict, authority: dict, actor, n
     return RemovalOrder.objects.bulk_create(orders)
 
 
+# Annex III: why a platform cannot execute an order (Art 3(7) force majeure or de facto impossibility; Art 3(8)
+# manifest errors or insufficient information).
+CANNOT_EXECUTE_REASONS = ("force_majeure", "manifest_error", "insufficient_information")
+TERRITORIAL_SCOPES = ("all_member_states", "some_member_states")  # Annex II: removed, or access disabled, where
+ONE_HOUR = timedelta(hours=1)
+
+
+def lock_order(referral) -> RemovalOrder | None:
+    """The order of a referral the caller has locked (None for a voluntary referral), locked after it."""
+    if referral.instrument != "removal_order":
+        return None
+    return RemovalOrder.objects.select_for_update(no_key=True).filter(referral_id=referral.pk).first()
+
+
+def lock_orders(referral_ids: list[int]) -> dict[int, RemovalOrder]:
+    if not referral_ids:
+        return {}
+    return {o.referral_id: o for o in RemovalOrder.objects.select_for_update(no_key=True)
+            .filter(referral_id__in=referral_ids).order_by("referral_id")}
+
+
+def save_answers(changed: list[RemovalOrder]) -> None:
+    if changed:
+        RemovalOrder.objects.bulk_update(changed, ["territorial_scope", "cannot_execute_reason", "grounds_ceased_at",
+                                                   "paused", "paused_reason", "paused_at"])
+
+
+def order_answer(order: RemovalOrder | None, referral, *, status: str, now, reason=None, territorial_scope=None,
+                 grounds_ceased_at=None) -> list[str]:
+    """A platform's answer to a removal order, on the order (the caller saves it) and its clock: Annex III
+    (cannot_execute, with a reason) pauses the clock; Annex II (removed or restricted) records the measure's
+    territorial scope; after force majeure, acknowledged with grounds_ceased_at restarts the hour from then.
+    Checked before anything changes (InvalidInput). Returns the referral's fields it changed."""
+    if status == "cannot_execute" and order is None:
+        raise InvalidInput("Only a removal order can be answered 'cannot_execute'.",
+                           field_errors={"status": ["For a voluntary referral, answer 'declined' with a note."]})
+    if order is None:
+        return []
+    if status == "cannot_execute":
+        if reason not in CANNOT_EXECUTE_REASONS:
+            raise InvalidInput("Say why the order cannot be executed (Annex III).", field_errors={
+                "reason": [f"One of: {', '.join(CANNOT_EXECUTE_REASONS)}."]})
+        order.cannot_execute_reason = reason
+        order.paused, order.paused_reason, order.paused_at = True, reason, now
+        return []
+    if status in ("removed", "restricted"):
+        scope = territorial_scope or "all_member_states"
+        if scope not in TERRITORIAL_SCOPES:
+            raise InvalidInput("Unknown territorial scope.", field_errors={
+                "territorial_scope": [f"One of: {', '.join(TERRITORIAL_SCOPES)}."]})
+        order.territorial_scope = scope
+        order.paused = False
+        return []
+    if status == "acknowledged" and order.paused and order.paused_reason == "force_majeure":
+        ceased = grounds_ceased_at or now
+        if ceased > now + timedelta(minutes=5):
+            raise InvalidInput("grounds_ceased_at is in the future.",
+                               field_errors={"grounds_ceased_at": ["Must not be in the future."]})
+        order.grounds_ceased_at, order.paused = ceased, False
+        referral.due_at = ceased + ONE_HOUR  # Art 3(7): the hour runs from when the grounds ceased
+        return ["due_at"]
+    return []
+
+
+def order_clarified(order: RemovalOrder, referral, *, now) -> None:
+    """The unit answered an Annex III (manifest error, insufficient information): the clock restarts; its hour
+    runs from the platform's receipt of the answer (recorded when the clarification is delivered; until then
+    one hour from now)."""
+    order.paused = False
+    order.save(update_fields=["paused"])
+    referral.due_at = now + ONE_HOUR
+
+
 def order_json(order: RemovalOrder | None) -> dict | None:
     """A referral's `order` in the API: the Annex I fields, or None for a voluntary referral."""
     if order is None:
@@ -135,6 +208,9 @@ def order_json(order: RemovalOrder | None) -> dict | None:
                       "contact": order.authority_contact},
         "signatory": order.signatory.get_username() if order.signatory_id else None,
         "follow_up_contact": order.follow_up_contact, "redress": order.redress,
+        "territorial_scope": order.territorial_scope or None,
+        "cannot_execute_reason": order.cannot_execute_reason or None,
+        "grounds_ceased_at": iso(order.grounds_ceased_at),
     }
 
 

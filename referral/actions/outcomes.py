@@ -11,6 +11,7 @@ from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import LIAISONS, has_role
 from core.transactions import retry_on_conflict
 from notifications.actions import notify_supervisors, notify_users
+from referral.actions import orders
 from referral.models import Instrument, Referral, ReferralStatus
 
 R = ReferralStatus
@@ -19,7 +20,7 @@ R = ReferralStatus
 OUTCOMES = {R.REMOVED, R.RESTRICTED, R.DECLINED, R.NEEDS_INFO}
 
 
-LIAISON_STATUSES = {R.ACKNOWLEDGED} | OUTCOMES
+LIAISON_STATUSES = {R.ACKNOWLEDGED, R.CANNOT_EXECUTE} | OUTCOMES
 
 
 # A platform may answer before our "sent" commit lands (it got the message, then we crashed or were slow),
@@ -27,9 +28,12 @@ LIAISON_STATUSES = {R.ACKNOWLEDGED} | OUTCOMES
 # unit's clarification (back to acknowledged: waiting for the outcome again). Any referral without a final outcome
 # can be withdrawn (referral/actions/withdrawal.py), a failed one too.
 REFERRAL_ALLOWED: dict[str, set[str]] = {
-    R.QUEUED: {R.SENT, R.FAILED, R.WITHDRAWN, R.ACKNOWLEDGED} | OUTCOMES,
-    R.SENT: {R.ACKNOWLEDGED, R.FAILED, R.WITHDRAWN} | OUTCOMES,
-    R.ACKNOWLEDGED: OUTCOMES | {R.WITHDRAWN},
+    R.QUEUED: {R.SENT, R.FAILED, R.WITHDRAWN, R.ACKNOWLEDGED, R.CANNOT_EXECUTE} | OUTCOMES,
+    R.SENT: {R.ACKNOWLEDGED, R.FAILED, R.WITHDRAWN, R.CANNOT_EXECUTE} | OUTCOMES,
+    R.ACKNOWLEDGED: OUTCOMES | {R.WITHDRAWN, R.CANNOT_EXECUTE},
+    # A removal order the platform cannot execute (Annex III): the clock is paused until the unit clarifies (or, for
+    # force majeure, the platform says the grounds ceased: acknowledged again); it may still act, or decline.
+    R.CANNOT_EXECUTE: {R.ACKNOWLEDGED, R.REMOVED, R.RESTRICTED, R.DECLINED, R.WITHDRAWN},
     R.NEEDS_INFO: {R.REMOVED, R.RESTRICTED, R.DECLINED, R.WITHDRAWN, R.ACKNOWLEDGED},
     R.FAILED: {R.QUEUED, R.WITHDRAWN},
     R.REMOVED: set(),
@@ -74,9 +78,12 @@ def _check_status_input(status: str, action_taken_at) -> None:
         )
 
 
-def _apply_status(referral: Referral, *, status, platform_reference, note, action_taken_at, now) -> list[str]:
-    """Set a liaison's answer on a locked referral (moves checked); returns the fields to save."""
+def _apply_status(referral: Referral, *, status, platform_reference, note, action_taken_at, now, order=None,
+                  annex: dict | None = None) -> list[str]:
+    """Set a liaison's answer on a locked referral (moves checked); returns the fields to save. A removal order's
+    answer also goes to its locked RemovalOrder (`order`, saved by the caller): Annex II or III (`annex`)."""
     _check_referral_move(referral, status)
+    extra = orders.order_answer(order, referral, status=status, now=now, **(annex or {}))
     referral.status = status
     fields = ["status", "updated_at"]
     referral.updated_at = now
@@ -93,7 +100,7 @@ def _apply_status(referral: Referral, *, status, platform_reference, note, actio
     if note:
         referral.note = note
         fields.append("note")
-    return fields
+    return fields + extra
 
 
 # The platform's answers the referral's people hear of at once: its proposer and the supervisor who approved it.
@@ -125,8 +132,12 @@ def referral_record_status(
     platform_reference: str = "",
     note: str = "",
     action_taken_at: datetime | None = None,
+    reason: str = "",
+    territorial_scope: str = "",
+    grounds_ceased_at: datetime | None = None,
 ) -> Referral:
-    """A platform liaison acknowledges a referral or reports its outcome.
+    """A platform liaison acknowledges a referral or reports its outcome; for a removal order, with Annex II
+    (territorial_scope) or Annex III (cannot_execute with its reason; grounds_ceased_at ends a force majeure).
 
     Only the liaison of the referral's platform may; another platform's referral is NotFound, as if it did
     not exist. Repeating the current status is accepted without change (a platform retrying its call). A withdrawn
@@ -145,15 +156,21 @@ def referral_record_status(
         if referral.status == status:
             return referral
         before = referral.status
+        order = orders.lock_order(referral)
         fields = _apply_status(referral, status=status, platform_reference=platform_reference, note=note,
-                               action_taken_at=action_taken_at, now=timezone.now())
+                               action_taken_at=action_taken_at, now=timezone.now(), order=order,
+                               annex={"reason": reason, "territorial_scope": territorial_scope,
+                                      "grounds_ceased_at": grounds_ceased_at})
         referral.save(update_fields=fields)
+        if order is not None:
+            order.save()
         audit.record_many([_status_event(actor, referral, before)])
         _tell_people([referral])
     return referral
 
 
-_ANSWER_COLUMNS = (("status", ""), ("updated_at", "::timestamptz"), ("acknowledged_at", "::timestamptz"),
+_ANSWER_COLUMNS = (("status", ""), ("updated_at", "::timestamptz"), ("due_at", "::timestamptz"),
+                   ("acknowledged_at", "::timestamptz"),
                    ("outcome_at", "::timestamptz"), ("action_taken_at", "::timestamptz"),
                    ("platform_reference", ""), ("note", ""))
 
@@ -191,6 +208,8 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
         referrals = (Referral.objects.select_for_update(no_key=True, of=("self",)).select_related("item")
                      .filter(pk__in=ids, platform_id=actor.platform_id).order_by("pk").in_bulk())
         now = timezone.now()
+        locked_orders = orders.lock_orders([r.pk for r in referrals.values()
+                                            if r.instrument == Instrument.REMOVAL_ORDER])
         changed: dict[int, Referral] = {}
         fields: set[str] = set()
         events = []
@@ -205,7 +224,9 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
                     before = referral.status
                     fields.update(_apply_status(
                         referral, status=row["status"], platform_reference=row.get("platform_reference", ""),
-                        note=row.get("note", ""), action_taken_at=row.get("action_taken_at"), now=now))
+                        note=row.get("note", ""), action_taken_at=row.get("action_taken_at"), now=now,
+                        order=locked_orders.get(referral.pk),
+                        annex={name: row.get(name) for name in ("reason", "territorial_scope", "grounds_ceased_at")}))
                     changed[referral.pk] = referral
                     events.append(_status_event(actor, referral, before))
             except (InvalidInput, TransitionNotAllowed) as exc:
@@ -215,6 +236,7 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
             results.append({"id": row["id"], "status_code": 200, "referral": referral})
         if changed:
             _save_answers(list(changed.values()), fields)
+            orders.save_answers([locked_orders[pk] for pk in changed if pk in locked_orders])
             audit.record_many(events)
             _tell_people(list(changed.values()))
     return results

@@ -21,7 +21,7 @@ from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import DECIDERS, TRIAGERS, require_role
 from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint
-from referral.actions import outcomes
+from referral.actions import orders, outcomes
 from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Referral
 from referral.models import ReferralStatus as R
 
@@ -29,6 +29,7 @@ MAX_TEXT = 5000
 # An event is due this long after a still-pending message of its referrals, so that it follows it. (A retry of that
 # message can still come after the event: platforms ignore a referral they know as withdrawn, as the sandbox does.)
 ORDER_GAP = timedelta(seconds=1)
+CLARIFIABLE = (R.NEEDS_INFO, R.CANNOT_EXECUTE)
 WITHDRAWABLE = {source for source, targets in outcomes.REFERRAL_ALLOWED.items() if R.WITHDRAWN in targets}
 
 
@@ -136,13 +137,21 @@ def referral_clarify(*, actor, referral_id: int, message: str) -> Referral:
             .filter(pk=referral_id).first()
         if referral is None:
             raise NotFound("Not found.")
-        if referral.status != R.NEEDS_INFO:
+        if referral.status not in CLARIFIABLE:
             raise Conflict(f"Referral {referral_id} is '{referral.status}': only a referral whose platform asked "
-                           "for information (needs_info) can be clarified.")
+                           "for information (needs_info, or a removal order it cannot execute) can be clarified.")
         now = timezone.now()
-        outcomes.referrals_move_locked([referral.pk], R.NEEDS_INFO, R.ACKNOWLEDGED, now=now)
+        before = referral.status
+        order = orders.lock_order(referral)
+        if order is not None and order.paused and order.paused_reason == "force_majeure":
+            raise Conflict(f"Referral {referral_id}: the platform cannot execute the order because of force "
+                           "majeure; the hour runs again when it reports the grounds ceased, not on an answer.")
+        outcomes.referrals_move_locked([referral.pk], before, R.ACKNOWLEDGED, now=now)
+        if order is not None:  # the clock restarts: an hour from the platform's receipt of this answer
+            orders.order_clarified(order, referral, now=now)
+            Referral.objects.filter(pk=referral.pk).update(due_at=referral.due_at)
         entries = [{"actor": actor, "verb": "referral.clarified", "object_type": "referral", "object_id": referral.pk,
-                    "before": {"status": R.NEEDS_INFO}, "after": {"status": R.ACKNOWLEDGED, "message": message}}]
+                    "before": {"status": before}, "after": {"status": R.ACKNOWLEDGED, "message": message}}]
         entries += _tell_platforms({referral.platform_id: [referral.pk]}, event=DeliveryEvent.CLARIFIED,
                                    message=message, actor=actor, now=now)
         audit.record_many(entries)

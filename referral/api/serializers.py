@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cases.serializers import iso
-from referral.actions.orders import order_json
+from referral.actions.orders import CANNOT_EXECUTE_REASONS, TERRITORIAL_SCOPES, order_json
 from referral.actions.outcomes import LIAISON_STATUSES
 from referral.models import Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
 
@@ -89,6 +89,13 @@ class ReferralStatusIn(serializers.Serializer):
     platform_reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     action_taken_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    # Removal orders (TCO Annexes II and III)
+    reason = serializers.ChoiceField(choices=CANNOT_EXECUTE_REASONS, required=False, help_text=(
+        "With status cannot_execute (removal orders only): why, after Annex III."))
+    territorial_scope = serializers.ChoiceField(choices=TERRITORIAL_SCOPES, required=False, help_text=(
+        "With removed or restricted, for a removal order (Annex II); all_member_states when left out."))
+    grounds_ceased_at = serializers.DateTimeField(required=False, allow_null=True, help_text=(
+        "With acknowledged after cannot_execute for force majeure: when the grounds ceased (the hour runs from it)."))
 
 
 class ReferralStatusRowIn(ReferralStatusIn):

@@ -65,11 +65,12 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
     with transaction.atomic():
         now = timezone.now()
         rows = (Delivery.objects.select_for_update(no_key=True).filter(pk__in=list(expected)).order_by("pk")
-                .values_list("pk", "status", "attempts"))
-        ours = [pk for pk, status, attempts in rows if status == from_status and attempts == expected[pk][0]]
+                .values_list("pk", "status", "attempts", "event"))
+        ours = [pk for pk, status, attempts, _ in rows if status == from_status and attempts == expected[pk][0]]
         if not ours:
             return []
         ours_set = set(ours)
+        answers = [pk for pk, _, _, event in rows if event == DeliveryEvent.CLARIFIED and pk in ours_set]
         DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in ours_set],
                                             ignore_conflicts=True)
         by_reference: dict = {}
@@ -92,6 +93,12 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
                       if sent_at is None and instrument == Instrument.REMOVAL_ORDER]
             due = {"due_at": Case(When(pk__in=orders, then=Value(now + timedelta(hours=1))), default=F("due_at"))}
             Referral.objects.filter(pk__in=unsent).update(sent_at=now, updated_at=now, **(due if orders else {}))
+        # A removal order's clarification restarts its hour from the platform's receipt of it (TCO Art 3(3)).
+        clarified = list(Delivery.referrals.through.objects.filter(
+            delivery_id__in=answers, referral__instrument=Instrument.REMOVAL_ORDER).values_list(
+            "referral_id", flat=True)) if answers else []
+        if clarified:
+            Referral.objects.filter(pk__in=clarified).update(due_at=now + timedelta(hours=1), updated_at=now)
         to_sent = [pk for pk, status, _, _ in referrals if status == R.QUEUED]
         referral_actions.referrals_move_locked(to_sent, R.QUEUED, R.SENT, now=now)
         by_delivery: dict = {}

@@ -458,3 +458,16 @@ def test_command_refuses_a_bad_config_without_echoing_it(tmp_path):
     assert result.returncode != 0
     assert "Platform 'tube'" in result.stderr and "at least 24 bytes" in result.stderr
     assert "dG9vLXNob3J0" not in result.stderr + result.stdout
+
+
+def test_a_removal_order_gets_annex_iii_first_then_annex_ii_after_the_clarification(api, make_sandbox):
+    sandbox = make_sandbox(api_url=api.url, cannot_execute_share=1.0)
+    deliver(sandbox, payload([entry(51, api.url, instrument="removal_order")]))
+    wait_for(lambda: len(api.requests) == 2, what="acknowledgement and the Annex III answer")
+    settle(sandbox)
+    second = json.loads(api.requests[1].body)
+    assert (second["status"], second["reason"]) == ("cannot_execute", "insufficient_information")
+    deliver(sandbox, event("referrals.clarified", [entry(51, api.url, instrument="removal_order")], "Video two."))
+    wait_for(lambda: len(api.requests) == 3, what="the outcome after the clarification")
+    third = json.loads(api.requests[2].body)
+    assert (third["status"], third["territorial_scope"]) == ("removed", "all_member_states")

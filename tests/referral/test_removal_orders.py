@@ -152,3 +152,93 @@ def test_orders_and_their_conflicts_are_domain_errors(analyst, supervisor, case,
     item = propose(analyst, case)
     with pytest.raises(Conflict):
         approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order", order=ORDER)
+
+
+# --- the clock and the platform's answer (Annexes II and III) --------------------------------------------
+
+
+@pytest.fixture
+def order_referral(analyst, supervisor, case, platform_a):
+    item = propose(analyst, case, 50)
+    return approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                 order=ORDER).referrals.get()
+
+
+def _answer(api, liaison, referral, body):
+    return api(liaison).post(f"/api/v1/referrals/{referral.pk}/status/", body, format="json")
+
+
+def test_annex_ii_records_the_measure_and_its_scope(api, liaison_a, order_referral):
+    r = _answer(api, liaison_a, order_referral, {"status": "removed", "territorial_scope": "all_member_states",
+                                                  "action_taken_at": "2026-12-07T10:00:00Z"})
+    assert r.status_code == 200, r.content
+    assert r.json()["order"]["territorial_scope"] == "all_member_states"
+    r = _answer(api, liaison_a, order_referral, {"status": "removed", "territorial_scope": "the moon"})
+    assert r.status_code == 400 and "territorial_scope" in r.json()["errors"]
+
+
+def test_cannot_execute_pauses_the_clock_and_the_clarification_restarts_it(api, liaison_a, analyst, order_referral,
+                                                                           settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referral.actions import outcomes, withdrawal
+
+    r = _answer(api, liaison_a, order_referral, {"status": "cannot_execute"})
+    assert r.status_code == 400 and "reason" in r.json()["errors"]
+    r = _answer(api, liaison_a, order_referral, {"status": "cannot_execute", "reason": "insufficient_information",
+                                                  "note": "Which of the two videos on the page?"})
+    assert r.status_code == 200, r.content
+    assert r.json()["clock"] == {"due_at": r.json()["due_at"], "paused": True,
+                                 "paused_reason": "insufficient_information"}
+    # Past its hour, a paused order is not overdue.
+    Referral.objects.filter(pk=order_referral.pk).update(due_at=timezone.now() - timedelta(hours=3))
+    assert outcomes.referrals_flag_overdue() == 0
+    # The unit's answer restarts the clock: an hour from now (from receipt once the answer is delivered).
+    clarified = withdrawal.referral_clarify(actor=analyst, referral_id=order_referral.pk,
+                                            message="The second video, posted at 10:02.")
+    assert clarified.status == "acknowledged" and not clarified.order.paused
+    assert timedelta(minutes=59) < clarified.due_at - timezone.now() <= timedelta(hours=1)
+    answer = api(liaison_a).get(f"/api/v1/referrals/{order_referral.pk}/").json()
+    assert answer["clock"]["paused"] is False and answer["order"]["cannot_execute_reason"] == "insufficient_information"
+
+
+def test_force_majeure_restarts_the_hour_when_the_grounds_ceased(api, liaison_a, analyst, order_referral):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referral.actions import withdrawal
+
+    _answer(api, liaison_a, order_referral, {"status": "cannot_execute", "reason": "force_majeure",
+                                             "note": "Data centre flooded."})
+    with pytest.raises(Conflict):  # the unit's answer does not end a force majeure
+        withdrawal.referral_clarify(actor=analyst, referral_id=order_referral.pk, message="Please.")
+    ceased = (timezone.now() - timedelta(minutes=20)).replace(microsecond=0)
+    r = _answer(api, liaison_a, order_referral, {"status": "acknowledged",
+                                                  "grounds_ceased_at": ceased.isoformat()})
+    assert r.status_code == 200, r.content
+    referral = Referral.objects.get(pk=order_referral.pk)
+    assert referral.due_at == ceased + timedelta(hours=1) and not referral.order.paused
+    assert r.json()["order"]["grounds_ceased_at"] is not None
+
+
+def test_only_a_removal_order_can_be_answered_cannot_execute(api, liaison_a, approved_referral):
+    r = _answer(api, liaison_a, approved_referral, {"status": "cannot_execute", "reason": "force_majeure"})
+    assert r.status_code == 400 and "status" in r.json()["errors"]
+    assert Referral.objects.get(pk=approved_referral.pk).status == "queued"
+
+
+def test_bulk_answers_carry_the_annexes_too(api, liaison_a, analyst, supervisor, case, platform_a):
+    ids = [propose(analyst, case, 60 + n).pk for n in range(2)]
+    result = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order", order=ORDER)
+    first, second = result["referrals"]
+    r = api(liaison_a).post("/api/v1/referrals/status/", [
+        {"id": first, "status": "cannot_execute", "reason": "manifest_error", "note": "Wrong URL"},
+        {"id": second, "status": "restricted", "territorial_scope": "some_member_states"}], format="json")
+    results = r.json()["results"]
+    assert [x["status_code"] for x in results] == [200, 200]
+    assert results[0]["referral"]["clock"]["paused"] is True
+    assert results[1]["referral"]["order"]["territorial_scope"] == "some_member_states"
+    assert RemovalOrder.objects.get(referral_id=first).paused_reason == "manifest_error"

@@ -267,3 +267,25 @@ def test_a_bulk_return_tells_each_proposer_once(analyst, analyst_2, supervisor, 
     told = sorted((n.recipient_id, n.message) for n in Notification.objects.filter(kind="item_returned"))
     assert [r for r, _ in told] == sorted([analyst.pk, analyst_2.pk])
     assert any(m.startswith("2 items returned") for _, m in told)
+
+
+def test_a_removal_orders_hour_restarts_from_the_receipt_of_the_clarification(
+        tube, receiver, analyst, supervisor, case, tube_liaison, api):
+    from datetime import timedelta
+
+    from tests.conftest import ORDER
+
+    item = item_actions.item_log(actor=analyst, case=case, url="https://tube.example/watch?v=ord1", kind="post",
+                                 categories=["incitement"])
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    order = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                  order=ORDER).referrals.get()
+    dispatcher.dispatch_due()
+    api(tube_liaison).post(f"/api/v1/referrals/{order.pk}/status/", {
+        "status": "cannot_execute", "reason": "insufficient_information"}, format="json")
+    withdrawal.referral_clarify(actor=analyst, referral_id=order.pk, message="The video at 00:42.")
+    assert dispatcher.dispatch_due() == {"sent": 1}
+    clarified = Delivery.objects.get(event="referrals.clarified")
+    order.refresh_from_db()
+    assert order.status == "acknowledged" and order.due_at == clarified.sent_at + timedelta(hours=1)
+    assert bodies(receiver)[-1]["type"] == "referrals.clarified"

@@ -49,7 +49,8 @@ class Command(BaseCommand):
             "beat": celery + ["beat", "--loglevel", log_level],
             "sandbox": [python, manage, "sandbox_platform", "--port", str(sandbox_port),
                         "--config", str(settings.VAR_DIR / "sandbox.json"),
-                        "--api-url", f"http://127.0.0.1:{port}", "--needs-info-share", "0.15"],
+                        "--api-url", f"http://127.0.0.1:{port}", "--needs-info-share", "0.15",
+                        "--cannot-execute-share", "0.3"],
             "smtp": [python, manage, "smtp_sink", "--port", str(smtp_port), "--dir", str(settings.VAR_DIR / "mail")],
         }
         where = {"web": f": http://127.0.0.1:{port}/", "sandbox": f": http://127.0.0.1:{sandbox_port}/",

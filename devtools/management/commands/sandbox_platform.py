@@ -36,19 +36,23 @@ class Command(BaseCommand):
         parser.add_argument("--needs-info-share", type=float, default=0.0,
                             help="Share of referrals answered needs_info first (their outcome follows the unit's "
                                  "clarification), 0..1, deterministic per referral id (default 0).")
+        parser.add_argument("--cannot-execute-share", type=float, default=0.0,
+                            help="Share of removal orders answered cannot_execute (insufficient_information) first; "
+                                 "the outcome follows the unit's clarification (default 0).")
         parser.add_argument("--fail-first", type=int, default=0,
                             help="Answer 500 to the first N verified deliveries, to show retries (default 0).")
         parser.add_argument("--tolerance", type=int, default=300,
                             help="Accepted webhook-timestamp skew in seconds (default 300).")
 
     def handle(self, *args, host, port, config, api_url, ack_delay, outcome_delay, decline_share, needs_info_share,
-               fail_first, tolerance, **options):
+               cannot_execute_share, fail_first, tolerance, **options):
         if not 0 <= port <= 65535:
             raise CommandError(f"--port must be between 0 and 65535, not {port}.")
         try:
             sandbox = SandboxPlatform(
                 load_config(config), host=host, port=port, api_url=api_url, ack_delay=ack_delay,
                 outcome_delay=outcome_delay, decline_share=decline_share, needs_info_share=needs_info_share,
+                cannot_execute_share=cannot_execute_share,
                 fail_first=fail_first,
                 tolerance=tolerance, out=self.stdout,
             )
