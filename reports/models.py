@@ -13,6 +13,9 @@ from reports.categories import CATEGORY_COLUMNS
 # The counts per referral status (the referral's status now): n_<status>.
 STATUS_COLUMNS = ("n_queued", "n_sent", "n_acknowledged", "n_removed", "n_restricted", "n_declined", "n_needs_info",
                   "n_failed", "n_withdrawn")
+# Referrals in any status not above (one added to ReferralStatus since): counted here until it has its column, so
+# the columns always add up to the total.
+OTHER_COLUMN = "n_other"
 
 
 class DailyReferralStat(models.Model):
@@ -47,7 +50,7 @@ class DailyReferralStat(models.Model):
         return f"{self.day} {self.platform_id} {self.instrument} case {self.case_id} group {self.group_id}"
 
 
-for _name in STATUS_COLUMNS + CATEGORY_COLUMNS:
+for _name in (*STATUS_COLUMNS, OTHER_COLUMN, *CATEGORY_COLUMNS):
     DailyReferralStat.add_to_class(_name, models.PositiveIntegerField(default=0))
 # Histograms of durations from sent_at (reports/buckets.py): ack_b<i>, removal_b<i>, outcome_b<i>.
 for _measure in MEASURES:

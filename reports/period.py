@@ -14,13 +14,13 @@ from core.roles import UNIT_STAFF, require_role
 from referral.models import Instrument, ReferralStatus
 from reports import buckets, liveness
 from reports.categories import CATEGORY_COLUMNS, CATEGORY_LABELS
-from reports.models import STATUS_COLUMNS
+from reports.models import OTHER_COLUMN, STATUS_COLUMNS
 from reports.selectors import WHAT, Filters, stats_for
 
 STATUS_LABELS = dict(ReferralStatus.choices)
 INSTRUMENT_LABELS = dict(Instrument.choices)
 # The per-platform and per-instrument rows: a total and each status.
-ROW_SUMS = ("total", *STATUS_COLUMNS)
+ROW_SUMS = ("total", *STATUS_COLUMNS, OTHER_COLUMN)
 
 
 def _times(sums: dict) -> dict:
@@ -35,7 +35,7 @@ def _times(sums: dict) -> dict:
 
 
 def _statuses(row: dict) -> dict:
-    return {column.removeprefix("n_"): row[column] or 0 for column in STATUS_COLUMNS}
+    return {column.removeprefix("n_"): row[column] or 0 for column in (*STATUS_COLUMNS, OTHER_COLUMN)}
 
 
 def period_report(actor, date_from: date, date_to: date) -> dict:

@@ -25,6 +25,7 @@ OUTCOME_SERIES = (
     ("awaiting", "Awaiting an outcome", ("n_queued", "n_sent", "n_acknowledged", "n_needs_info")),
     ("failed", "Failed to deliver", ("n_failed",)),
     ("withdrawn", "Withdrawn", ("n_withdrawn",)),
+    ("other", "Other", ("n_other",)),  # a status the counts have no column of yet (reports/models.py)
 )
 
 # The per-platform table's summed columns (besides the histograms).

@@ -19,7 +19,7 @@ from core.db import JSONArrayContains
 from referral.models import Instrument, Referral, ReferralStatus
 from reports.buckets import BOUNDS, BUCKETS
 from reports.categories import CATEGORY_COLUMNS
-from reports.models import DailyReferralStat, StatsWatermark
+from reports.models import OTHER_COLUMN, STATUS_COLUMNS, DailyReferralStat, StatsWatermark
 
 R = ReferralStatus
 OVERLAP = timedelta(minutes=5)
@@ -56,7 +56,10 @@ def _histogram(measure: str) -> dict:
 def _aggregates() -> dict:
     """The stat's counts, as aggregates of a referral queryset (the names are DailyReferralStat's columns)."""
     counts = {"total": Count("id")}
-    counts |= {f"n_{status}": Count("id", filter=Q(status=status)) for status in R.values}
+    known = [column.removeprefix("n_") for column in STATUS_COLUMNS]
+    counts |= {column: Count("id", filter=Q(status=status)) for column, status in zip(STATUS_COLUMNS, known,
+                                                                                       strict=True)}
+    counts[OTHER_COLUMN] = Count("id", filter=~Q(status__in=known))
     counts |= {
         "delivered": Count("id", filter=_NOT_WITHDRAWN & Q(sent_at__isnull=False)),
         "acknowledged": Count("id", filter=_NOT_WITHDRAWN & Q(acknowledged_at__isnull=False)),

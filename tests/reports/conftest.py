@@ -64,6 +64,12 @@ def seeded(db, clock, settings, analyst, supervisor, platform_a, platform_b, lia
     """Eight days × eight items over two platforms, two cases, three groups and none; returns what it made."""
     settings.UNIT_AUTHORITY_NAME, settings.UNIT_AUTHORITY_TYPE = "Test IRU", "Law enforcement authority"
     settings.UNIT_MEMBER_STATE, settings.UNIT_CONTACT_EMAIL = "NL", "iru@example.org"
+    return seed_fortnight(clock, analyst=analyst, supervisor=supervisor, liaison_a=liaison_a, liaison_b=liaison_b,
+                          platform_a=platform_a, platform_b=platform_b)
+
+
+def seed_fortnight(clock, *, analyst, supervisor, liaison_a, liaison_b, platform_a, platform_b) -> dict:
+    """The seeded fortnight on `clock` (a Clock whose time django.utils.timezone.now returns)."""
     call_command("seed_groups", verbosity=0)
     groups = list(Group.objects.order_by("name")[:3]) + [None]
     start = clock.now

@@ -142,7 +142,7 @@ def test_dashboard_page_and_its_csv_files(seeded, analyst, django_assert_max_num
     assert "not measured yet" in html and 'id="per-day-table"' in html and "vendor/chart.umd.min.js" in html
 
     daily = list(csv.reader(io.StringIO(browser.get(f"/dashboard/per-day.csv?{query}").content.decode())))
-    assert daily[0] == ["day", "removed", "restricted", "declined", "awaiting", "failed", "withdrawn", "total"]
+    assert daily[0] == ["day", "removed", "restricted", "declined", "awaiting", "failed", "withdrawn", "other", "total"]
     expected = _day_outcomes_from_sql(period)
     assert len(daily) == 1 + period.days
     for line in daily[1:]:
