@@ -1,8 +1,9 @@
-"""Pre-aggregated referral counts: one row per (day the referral was made, platform, instrument, case, group).
+"""Pre-aggregated referral counts: one row per (day the referral was made, platform, instrument, case, group), and
+their sums per (day, platform, instrument).
 
-The dashboard and the period report read these rows (a year is some tens of thousands of rows, not a million
-referrals). `reports.stats` writes them: the beat task `reports.refresh` recomputes the days whose referrals changed
-since its last run (by Referral.updated_at), `manage.py rebuild_stats` all of them. Nothing else writes here.
+The dashboard and the period report read these rows (a year is some thousands of rows, not a million referrals).
+`reports.stats` writes them: the beat task `reports.refresh` recomputes the days whose referrals changed since its
+last run (by Referral.updated_at), `manage.py rebuild_stats` all of them. Nothing else writes here.
 """
 
 from django.db import models
@@ -18,26 +19,45 @@ STATUS_COLUMNS = ("n_queued", "n_sent", "n_acknowledged", "n_removed", "n_restri
 OTHER_COLUMN = "n_other"
 
 
-class DailyReferralStat(models.Model):
-    """Counts of the referrals made on `day` (UTC, by Referral.created_at) for one platform, instrument, case and
-    group (the item's, none included). Withdrawn referrals are counted in `n_withdrawn` and left out of every
-    other count below `total` (delivered, SLA counts, durations)."""
+class StatCounts(models.Model):
+    """The counts of a set of referrals (see DailyReferralStat). Withdrawn referrals are counted in `n_withdrawn`
+    and left out of every count below `total` (delivered, SLA counts, durations)."""
 
     day = models.DateField()
     # Plain references without database constraints: a derived table that is rebuilt, never the record.
     platform = models.ForeignKey("platforms.Platform", on_delete=models.DO_NOTHING, db_constraint=False,
                                  related_name="+")
     instrument = models.CharField(max_length=16)
-    case = models.ForeignKey("cases.Case", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                             db_index=False)
-    group = models.ForeignKey("cases.Group", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+", db_index=False)
     total = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)  # sent_at set, not withdrawn
     acknowledged = models.PositiveIntegerField(default=0)  # acknowledged_at set, not withdrawn
     ack_within_sla = models.PositiveIntegerField(default=0)  # acknowledged_at <= due_at
     removed_within_sla = models.PositiveIntegerField(default=0)  # removed, action_taken_at <= due_at
     orders_within_hour = models.PositiveIntegerField(default=0)  # removal orders removed <= 1 h after sent_at
+
+    class Meta:
+        abstract = True
+
+
+for _name in (*STATUS_COLUMNS, OTHER_COLUMN, *CATEGORY_COLUMNS):
+    StatCounts.add_to_class(_name, models.PositiveIntegerField(default=0))
+# Histograms of durations from sent_at (reports/buckets.py): ack_b<i>, removal_b<i>, outcome_b<i>.
+for _measure in MEASURES:
+    for _i in range(BUCKETS):
+        StatCounts.add_to_class(f"{_measure}_b{_i}", models.PositiveIntegerField(default=0))
+
+# Every count column, in one place (the aggregation writes them, the rollup sums them).
+COUNT_COLUMNS = tuple(f.name for f in StatCounts._meta.local_fields if f.name not in ("day", "platform", "instrument"))
+
+
+class DailyReferralStat(StatCounts):
+    """Counts of the referrals made on `day` (UTC, by Referral.created_at) for one platform, instrument, case and
+    group (the item's, none included): what a filter by case or group reads."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                             db_index=False)
+    group = models.ForeignKey("cases.Group", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+", db_index=False)
 
     class Meta:
         indexes = [
@@ -50,12 +70,15 @@ class DailyReferralStat(models.Model):
         return f"{self.day} {self.platform_id} {self.instrument} case {self.case_id} group {self.group_id}"
 
 
-for _name in (*STATUS_COLUMNS, OTHER_COLUMN, *CATEGORY_COLUMNS):
-    DailyReferralStat.add_to_class(_name, models.PositiveIntegerField(default=0))
-# Histograms of durations from sent_at (reports/buckets.py): ack_b<i>, removal_b<i>, outcome_b<i>.
-for _measure in MEASURES:
-    for _i in range(BUCKETS):
-        DailyReferralStat.add_to_class(f"{_measure}_b{_i}", models.PositiveIntegerField(default=0))
+class DailyPlatformStat(StatCounts):
+    """DailyReferralStat summed over cases and groups: one row per (day, platform, instrument), a few dozen a day
+    whatever the volume. What the dashboard and the report read when no case or group is asked for."""
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "platform"], name="reports_platform_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.platform_id} {self.instrument}"
 
 
 class StatsWatermark(models.Model):

@@ -14,7 +14,7 @@ from core.roles import UNIT_STAFF, require_role
 from referral.models import Instrument, ReferralStatus
 from reports import buckets, liveness
 from reports.categories import CATEGORY_COLUMNS, CATEGORY_LABELS
-from reports.models import OTHER_COLUMN, STATUS_COLUMNS
+from reports.models import OTHER_COLUMN, STATUS_COLUMNS, DailyReferralStat
 from reports.selectors import WHAT, Filters, stats_for
 
 STATUS_LABELS = dict(ReferralStatus.choices)
@@ -54,7 +54,8 @@ def period_report(actor, date_from: date, date_to: date) -> dict:
     platforms = (stats.values("platform", "platform__name")
                  .annotate(**row_sums, delivered=Sum("delivered"), ack_within_sla=Sum("ack_within_sla"),
                            removed_within_sla=Sum("removed_within_sla")).order_by("platform__name"))
-    groups = stats.values("group", "group__name").annotate(**row_sums).order_by("group__name")
+    groups = (DailyReferralStat.objects.filter(day__gte=date_from, day__lte=date_to)
+              .values("group", "group__name").annotate(**row_sums).order_by("group__name"))
 
     return {
         "from": date_from.isoformat(), "to": date_to.isoformat(),

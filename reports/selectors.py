@@ -12,7 +12,7 @@ from django.db.models import F, Q, Sum
 from core.roles import UNIT_STAFF, require_role
 from referral.models import Delivery, DeliveryStatus, Instrument, Referral
 from reports import buckets, liveness
-from reports.models import DailyReferralStat
+from reports.models import DailyPlatformStat, DailyReferralStat
 
 WHAT = "reading the unit's numbers"
 DEAD = (DeliveryStatus.FAILED, DeliveryStatus.STOPPED)
@@ -52,7 +52,10 @@ class Filters:
 
 
 def stats_for(filters: Filters):
-    qs = DailyReferralStat.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    """The stat rows of the filters: per case and group when one is asked for, otherwise their sums per platform
+    (a few dozen rows a day whatever the volume)."""
+    model = DailyReferralStat if filters.case_id or filters.group_id else DailyPlatformStat
+    qs = model.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.platform_id:
         qs = qs.filter(platform_id=filters.platform_id)
     if filters.case_id:

@@ -1,6 +1,7 @@
-"""Keeping DailyReferralStat current: the beat task `reports.refresh` recomputes the days touched since its last run,
-`manage.py rebuild_stats` every day. Each day is recomputed whole (its rows deleted, then one INSERT … SELECT of
-its aggregation), so running either twice, or both at once, gives the same rows.
+"""Keeping DailyReferralStat and its sums per platform (DailyPlatformStat) current: the beat task `reports.refresh`
+recomputes the days touched since its last run, `manage.py rebuild_stats` every day. Each day is recomputed whole
+(its rows deleted, then one INSERT … SELECT of its aggregation and one of its sums), so running either twice, or
+both at once, gives the same rows.
 
 Which days changed: the days (of Referral.created_at) of the referrals whose `updated_at` is past the watermark,
 less OVERLAP: `updated_at` is stamped before its transaction commits, so a change committed a little after a run
@@ -19,7 +20,14 @@ from core.db import JSONArrayContains
 from referral.models import Instrument, Referral, ReferralStatus
 from reports.buckets import BOUNDS, BUCKETS
 from reports.categories import CATEGORY_COLUMNS
-from reports.models import OTHER_COLUMN, STATUS_COLUMNS, DailyReferralStat, StatsWatermark
+from reports.models import (
+    COUNT_COLUMNS,
+    OTHER_COLUMN,
+    STATUS_COLUMNS,
+    DailyPlatformStat,
+    DailyReferralStat,
+    StatsWatermark,
+)
 
 R = ReferralStatus
 OVERLAP = timedelta(minutes=5)
@@ -119,7 +127,23 @@ def recompute_days(days) -> int:
         if len(chunk) < (chunk[-1] - chunk[0]).days + 1:  # not contiguous: only the days asked for
             referrals = referrals.annotate(created_day=TruncDate("created_at")).filter(created_day__in=chunk)
         _insert_select(aggregation(referrals))
+        _roll_up(chunk)
     return len(days)
+
+
+def _roll_up(days: list) -> None:
+    """DailyPlatformStat's rows of `days`: DailyReferralStat's summed over cases and groups (one statement)."""
+    DailyPlatformStat.objects.filter(day__in=days).delete()
+    q = connection.ops.quote_name
+    fine, rollup = DailyReferralStat._meta, DailyPlatformStat._meta
+    counts = [fine.get_field(name).column for name in COUNT_COLUMNS]
+    keys = ["day", "platform_id", "instrument"]
+    placeholders = ", ".join(["%s"] * len(days))
+    sql = (f"INSERT INTO {q(rollup.db_table)} ({', '.join(q(c) for c in keys + counts)}) "  # noqa: S608
+           f"SELECT {', '.join(q(c) for c in keys)}, {', '.join(f'SUM({q(c)})' for c in counts)} "
+           f"FROM {q(fine.db_table)} WHERE day IN ({placeholders}) GROUP BY {', '.join(q(c) for c in keys)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, days)
 
 
 def _watermark():
@@ -147,6 +171,7 @@ def refresh() -> int:
 
 def _rebuild_locked() -> int:
     DailyReferralStat.objects.all().delete()
+    DailyPlatformStat.objects.all().delete()
     span = Referral.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
     if span["first"] is None:
         return 0

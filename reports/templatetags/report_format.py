@@ -1,4 +1,4 @@
-"""Filters of the unit's numbers: a share as a percentage, a value read from a row by key."""
+"""Filters of the unit's numbers: a share as a percentage, and as the chart reads it."""
 
 from django import template
 
@@ -15,8 +15,3 @@ def percent(value) -> str:
 def share_value(value) -> str:
     """The raw share for the chart's data attribute ("" when there is none)."""
     return "" if value is None else f"{value:.4f}"
-
-
-@register.filter
-def get(row: dict, key: str):
-    return row.get(key)

@@ -11,7 +11,7 @@ from core.errors import NotPermitted
 from referral.actions import outcomes, withdrawal
 from referral.models import Referral, ReferralStatus
 from reports import selectors, stats
-from reports.models import DailyReferralStat
+from reports.models import DailyPlatformStat, DailyReferralStat
 from reports.selectors import OUTCOME_SERIES, Filters
 from tests.conftest import signed_in
 from tests.reports import truth
@@ -99,17 +99,17 @@ def test_refresh_recomputes_only_the_changed_days_and_matches_a_rebuild(seeded, 
     else:
         withdrawal.referral_withdraw(actor=supervisor, referral_id=first.pk, reason="No longer needed.")
     assert stats.refresh() == 1  # only the day of that referral
-    refreshed = _stat_rows()
+    refreshed = (_stat_rows(DailyReferralStat), _stat_rows(DailyPlatformStat))
     stats.rebuild()
-    assert refreshed == _stat_rows()
+    assert refreshed == (_stat_rows(DailyReferralStat), _stat_rows(DailyPlatformStat))
     clock.at(clock.now + stats.OVERLAP + timedelta(seconds=1))
     assert stats.refresh() == 1  # a change within OVERLAP of the watermark is read once more
     assert stats.refresh() == 0  # then nothing changed since
 
 
-def _stat_rows() -> list[tuple]:
-    columns = [f.attname for f in DailyReferralStat._meta.concrete_fields if f.attname != "id"]
-    return sorted(DailyReferralStat.objects.values_list(*columns), key=lambda row: [str(v) for v in row])
+def _stat_rows(model) -> list[tuple]:
+    columns = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
+    return sorted(model.objects.values_list(*columns), key=lambda row: [str(v) for v in row])
 
 
 def test_only_unit_staff_read_the_numbers(seeded, liaison):
