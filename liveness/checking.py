@@ -96,7 +96,7 @@ def check_due(*, time_budget: float = 20.0, now: datetime | None = None) -> dict
                     job = q[0]
                     if job.lease_until - clock() < timedelta(seconds=margin):
                         q.popleft()
-                        claiming.release(job, due_at=clock())
+                        claiming.release(job)
                         totals["given_back"] += 1
                         continue
                     try:
@@ -136,7 +136,7 @@ def check_due(*, time_budget: float = 20.0, now: datetime | None = None) -> dict
                 break
         for q in queued.values():  # claimed, never started (time budget spent): due again at once
             while q:
-                claiming.release(q.popleft(), due_at=clock())
+                claiming.release(q.popleft())
                 totals["given_back"] += 1
         totals.update(_record(finished))
     result = {str(key): value for key, value in totals.items() if value}

@@ -59,7 +59,8 @@ def claim_due(limit: int, *, now: datetime) -> list[Job]:
     return jobs
 
 
-def release(job: Job, *, due_at: datetime) -> bool:
-    """Give a claimed check back unchecked (its host busy past the lease, the run out of time)."""
+def release(job: Job) -> bool:
+    """Give a claimed check back unchecked (its host busy past the lease, the run out of time): due again at once,
+    at its own due time (so it keeps its place in the order of claims), and this claim not counted."""
     return bool(LivenessCheck.objects.filter(pk=job.check_id, finished_at__isnull=True, attempts=job.attempt)
-                .update(attempts=F("attempts") - 1, lease_until=None, due_at=due_at))
+                .update(attempts=F("attempts") - 1, lease_until=None))

@@ -79,3 +79,18 @@ def test_the_per_host_limit_holds_under_a_burst_of_checks_from_two_workers(case,
     print(f"\n{BURST} checks of one host by two workers in {elapsed:.1f} s: at most "
           f"{tls_pages.max_inflight['tube.example']} in flight, starts at least {min(gaps) * 1000:.1f} ms apart "
           f"(mean {sum(gaps) / len(gaps) * 1000:.1f} ms), at most {most} in any {window * 1000:.0f} ms")
+
+
+def test_checks_a_run_had_no_time_for_are_given_back_and_taken_by_the_next(received, proxy, tls_pages, settings):
+    settings.LIVENESS_HOST_INTERVAL_MS = 300  # one start of this host every 0.3 s
+    tls_pages.default = (200, "<p>a video</p>", {})
+    referrals = [received(f"https://tube.example/watch?v=g{i}") for i in range(4)]
+    now = max(r.sent_at for r in referrals) + timedelta(minutes=15, seconds=1)
+
+    first = checking.check_due(time_budget=0.4, now=now)
+    assert first.get("given_back", 0) >= 1 and first.get("online", 0) >= 1
+    assert LivenessCheck.objects.filter(sequence=0, finished_at__isnull=True, lease_until__isnull=True,
+                                        attempts=0).count() == first["given_back"]  # not counted as an attempt
+    second = checking.check_due(time_budget=10, now=now)
+    assert second == {"online": first["given_back"]}
+    assert LivenessCheck.objects.filter(sequence=0, verdict="online").count() == 4
