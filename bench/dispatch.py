@@ -69,7 +69,8 @@ def main() -> None:
         platform_services.platform_create(
             actor=None, slug=slug, name=slug, domains=[f"{slug}.example"],
             contact_points=[{"channel": "webhook", "endpoint": f"{base}/hook/{slug}", "secret": secret,
-                             "max_items_per_message": size}])
+                             "max_items_per_message": size}],
+            legal={"pre_information_sent_at": "2026-01-05T09:00:00Z"})  # orders may go at once (TCO Art 3(2))
     case = Case.objects.create(title="bench", created_by=analyst)
 
     def proposed_items(slug: str, count: int) -> list[int]:

@@ -91,7 +91,8 @@ class LegalForm(forms.ModelForm):
         languages = [c.strip() for c in (data.get("languages") or "en").split(",") if c.strip()]
         clean, errors = _check_legal({"main_establishment": data.get("main_establishment") or "",
                                       "legal_representative": data.get("legal_representative") or "",
-                                      "languages": languages})
+                                      "languages": languages,
+                                      "pre_information_sent_at": data.get("pre_information_sent_at")})
         for field, messages in errors.get("legal", {}).items():
             self.add_error(field if field in self.fields else None, messages)
         data.update(clean)

@@ -1,8 +1,12 @@
 """Writes to platforms and their contact points."""
 
+from datetime import UTC, datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from audit import chain as audit
 from core.errors import InvalidInput, NotFound
@@ -42,7 +46,7 @@ def _check_contact_point(cp: dict) -> dict[str, list[str]]:
 # The Member States of the Union (ISO 3166-1 alpha-2; Greece as EL in EU usage, GR accepted too).
 MEMBER_STATES = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "EL", "GR", "HU", "IE", "IT", "LV",
                  "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
-LEGAL_FIELDS = ("main_establishment", "legal_representative", "languages")
+LEGAL_FIELDS = ("main_establishment", "legal_representative", "languages", "pre_information_sent_at")
 
 
 def _check_legal(legal) -> tuple[dict, dict[str, list[str]]]:
@@ -68,9 +72,23 @@ def _check_legal(legal) -> tuple[dict, dict[str, list[str]]]:
             or not all(isinstance(c, str) and len(c) == 2 and c.isalpha() for c in languages)):
         errors["languages"] = ["A list of two-letter language codes (ISO 639-1), e.g. [\"en\", \"fr\"]."]
         languages = []
+    informed = legal.get("pre_information_sent_at")  # Art 3(2) notice given another way (a letter): its date
+    if isinstance(informed, str):
+        informed = parse_datetime(informed) if informed else None
+        if informed is None and legal.get("pre_information_sent_at"):
+            errors["pre_information_sent_at"] = ["An ISO 8601 date and time."]
+    if informed is not None and (not isinstance(informed, datetime) or informed > timezone.now()):
+        errors["pre_information_sent_at"] = ["A date and time, not in the future."]
+        informed = None
+    if isinstance(informed, datetime) and timezone.is_naive(informed):
+        informed = timezone.make_aware(informed, UTC)
     clean = {"main_establishment": state or "", "legal_representative": representative if isinstance(
-        representative, str) else "", "languages": [c.lower() for c in languages]}
+        representative, str) else "", "languages": [c.lower() for c in languages], "pre_information_sent_at": informed}
     return clean, {"legal": errors} if errors else {}
+
+
+def _jsonable(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def platform_legal_set(*, actor, platform_id: int, legal: dict) -> PlatformLegal:
@@ -85,10 +103,13 @@ def platform_legal_set(*, actor, platform_id: int, legal: dict) -> PlatformLegal
             raise NotFound("Not found.")
         record, _ = PlatformLegal.objects.get_or_create(platform=platform)
         before = {name: getattr(record, name) for name in LEGAL_FIELDS}
+        if "pre_information_sent_at" not in legal:  # left out: kept (the outbox records it when it sends it)
+            clean.pop("pre_information_sent_at")
         for name, value in clean.items():
             setattr(record, name, value)
         record.save()
-        audit.record(actor=actor, verb="platform.legal_set", obj=platform, before=before, after=clean)
+        audit.record(actor=actor, verb="platform.legal_set", obj=platform, before=_jsonable(before),
+                     after=_jsonable(clean))
     return record
 
 
@@ -133,7 +154,7 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
             PlatformLegal.objects.create(platform=platform, **clean_legal)
         audit.record(
             actor=actor, verb="platform.created", obj=platform,
-            after={"slug": slug, "domains": clean_domains, "legal": clean_legal,
+            after={"slug": slug, "domains": clean_domains, "legal": _jsonable(clean_legal),
                    "contact_points": [{"channel": cp["channel"], "endpoint": cp["endpoint"]} for cp in contact_points]},
         )
     return platform

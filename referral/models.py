@@ -153,6 +153,7 @@ class DeliveryEvent(models.TextChoices):
     CREATED = "referrals.created", "New referrals"
     WITHDRAWN = "referrals.withdrawn", "Referrals withdrawn"
     CLARIFIED = "referrals.clarified", "More information on referrals"
+    PRE_INFORMATION = "orders.pre_information", "Removal orders: procedures and deadlines (TCO Art 3(2))"
 
 
 class Delivery(models.Model):

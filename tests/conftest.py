@@ -113,10 +113,15 @@ def make_user(username, role, platform=None):
         password=PASSWORD,
     )
 
-def make_platform(slug, domains, endpoint="http://127.0.0.1:9/hook", secret=None):
+# A platform that received the removal-order procedures (TCO Art 3(2)) long ago: orders may go to it at once.
+INFORMED = {"main_establishment": "NL", "languages": ["en"], "pre_information_sent_at": "2026-01-05T09:00:00Z"}
+
+
+def make_platform(slug, domains, endpoint="http://127.0.0.1:9/hook", secret=None, legal=INFORMED):
     return platform_services.platform_create(
         actor=None, slug=slug, name=slug.title(), domains=domains,
         contact_points=[{"channel": "webhook", "endpoint": endpoint, "secret": secret or generate_secret()}],
+        legal=legal,
     )
 
 @pytest.fixture

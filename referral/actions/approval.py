@@ -31,9 +31,17 @@ from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, require_role
 from core.transactions import retry_on_conflict
-from platforms.models import ContactPoint, Platform
+from platforms.models import ContactPoint, Platform, PlatformLegal
 from referral.actions import orders
-from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Instrument, Referral
+from referral.models import (
+    DISPATCH_TASK,
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    Instrument,
+    Referral,
+    RemovalOrder,
+)
 from referral.models import ReferralStatus as R
 
 
@@ -197,6 +205,29 @@ def check_order_details(order) -> dict:
     return orders.check_order_details(order)
 
 
+def _first_order_refusals(platform_ids, checked: tuple[dict, dict] | None, now) -> dict[int, str]:
+    """TCO Art 3(2): a platform's first removal order waits ORDER_PRE_INFORMATION_HOURS after the procedure
+    information was sent to it, unless the supervisor marked the order an emergency with a reason. Returns
+    {platform id: why not} for the platforms that cannot receive one now."""
+    if not checked or checked[0]["emergency"]:
+        return {}
+    platform_ids = set(platform_ids) - {None}
+    ordered_before = set(RemovalOrder.objects.filter(referral__platform_id__in=platform_ids)
+                         .values_list("referral__platform_id", flat=True).distinct())
+    informed = dict(PlatformLegal.objects.filter(platform_id__in=platform_ids - ordered_before)
+                    .values_list("platform_id", "pre_information_sent_at"))
+    hours = settings.ORDER_PRE_INFORMATION_HOURS
+    refusals = {}
+    for platform_id in platform_ids - ordered_before:
+        sent = informed.get(platform_id)
+        if sent is None or sent > now - timedelta(hours=hours):
+            when = "" if sent is None else f"; it was sent {sent:%Y-%m-%d %H:%M} UTC"
+            refusals[platform_id] = (
+                "This is the platform's first removal order: send it the procedure information at least "
+                f"{hours} hours before (Article 3(2)){when}, or mark the order an emergency and say why.")
+    return refusals
+
+
 def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor, now) -> None:
     """The Annex I content of the orders just approved: `pairs` of (item id, referral id)."""
     details, authority = checked
@@ -224,6 +255,9 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL, 
         now = timezone.now()
         contact_points = list(ContactPoint.objects.filter(platform_id=item.platform_id, active=True))
         _check_approvable(item, actor=actor, contact_points=contact_points)
+        refusal = _first_order_refusals([item.platform_id], checked, now).get(item.platform_id)
+        if refusal:
+            raise Conflict(refusal)
         item_actions.items_approve_locked([item], actor=actor, now=now)
         referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                            due_at=_due_at(instrument, contact_points, now), approved_by=actor)
@@ -261,6 +295,7 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
         due = {p: _due_at(instrument, cps, now) for p, cps in cps_by_platform.items()}
         approvable = []
         taken_down = _taken_down({i.canonical_url for i in items.values()})
+        first_orders = _first_order_refusals({i.platform_id for i in items.values()}, checked, now)
         errors = result["errors"]
         for item_id in ids:
             item = items.get(item_id)
@@ -270,6 +305,8 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
             try:
                 _check_approvable(item, actor=actor, contact_points=cps_by_platform.get(item.platform_id, []),
                                   taken_down=taken_down)
+                if item.platform_id in first_orders:
+                    raise Conflict(first_orders[item.platform_id])
             except (TransitionNotAllowed, NotPermitted, Conflict, InvalidInput) as exc:
                 errors.append({"item": item_id, "detail": exc.message, "status_code": exc.status_code})
                 continue

@@ -190,6 +190,26 @@ def order_clarified(order: RemovalOrder, referral, *, now) -> None:
     referral.due_at = now + ONE_HOUR
 
 
+def procedure_information(platform) -> str:
+    """What a platform is told before its first removal order (TCO Art 3(2)): the applicable procedures and
+    deadlines."""
+    authority = ", ".join(filter(None, [settings.UNIT_AUTHORITY_NAME, settings.UNIT_MEMBER_STATE])) or "The unit"
+    return (
+        f"{authority} may issue removal orders to {platform.name} under Regulation (EU) 2021/784 (TCO).\n"
+        "- An order reaches your contact point like a referral, marked instrument \"removal_order\", with its Annex I "
+        "content (reference, URLs, grounds, statement of reasons, issuing authority, redress).\n"
+        "- You must remove the content or disable access to it in all Member States as soon as possible and in any "
+        "event within one hour of receipt (Article 3(3)).\n"
+        "- Report what you did (Annex II: removed or restricted, with the time and territorial scope) or why you "
+        "cannot (Annex III: force majeure or de facto impossibility, manifest errors, insufficient information) "
+        "through the API's status call; the hour is paused until we answer an Annex III.\n"
+        "- You and the content provider may seek redress (Article 9), and you may request scrutiny by the authority "
+        "of your main establishment (Article 4).\n"
+        f"- Contact: {settings.UNIT_CONTACT_EMAIL or 'the unit'}.\n"
+        f"Your first order can follow at the earliest {settings.ORDER_PRE_INFORMATION_HOURS} hours after you "
+        "receive this message, except in duly justified cases of emergency.")
+
+
 def order_json(order: RemovalOrder | None) -> dict | None:
     """A referral's `order` in the API: the Annex I fields, or None for a voluntary referral."""
     if order is None:

@@ -20,7 +20,7 @@ from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import DECIDERS, TRIAGERS, require_role
 from core.transactions import retry_on_conflict
-from platforms.models import ContactPoint
+from platforms.models import ContactPoint, Platform
 from referral.actions import orders, outcomes
 from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Referral
 from referral.models import ReferralStatus as R
@@ -71,7 +71,7 @@ def _tell_platforms(referrals_by_platform: dict[int, list[int]], *, event: str, 
                             "object_id": delivery.pk, "after": {"contact_point": cp.pk, "channel": cp.channel,
                                                                 "event": event, "referrals": referral_ids}})
     through.objects.bulk_create(links)
-    if links:
+    if entries:
         send_task_on_commit(DISPATCH_TASK)
     return entries
 
@@ -158,3 +158,22 @@ def referral_clarify(*, actor, referral_id: int, message: str) -> Referral:
         referral.refresh_from_db()
     return referral
 
+
+
+@retry_on_conflict
+def platform_pre_inform(*, actor, platform_id: int) -> int:
+    """A supervisor sends a platform the information on the procedures and deadlines of removal orders (TCO
+    Art 3(2)) through the outbox, to each of its active contact points; its legal directory records when it was
+    received (the delivery accepted), from which the platform's first order may follow 12 hours later. Returns how
+    many deliveries were queued (0: no active contact point; supervisors are alerted)."""
+    require_role(actor, DECIDERS, "informing platforms of the removal-order procedures")
+    with transaction.atomic():
+        platform = Platform.objects.select_for_update(no_key=True).filter(pk=platform_id).first()
+        if platform is None:
+            raise NotFound("Not found.")
+        now = timezone.now()
+        entries = _tell_platforms({platform.pk: []}, event=DeliveryEvent.PRE_INFORMATION,
+                                  message=orders.procedure_information(platform), actor=actor, now=now)
+        audit.record_many([{"actor": actor, "verb": "platform.pre_information_queued", "object_type": "platform",
+                            "object_id": platform.pk, "after": {"deliveries": len(entries)}}, *entries])
+    return len(entries)

@@ -124,6 +124,10 @@ class BulkWithdrawOut(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
+class PreInformOut(serializers.Serializer):
+    deliveries = serializers.IntegerField(help_text="Messages queued (one per active contact point); 0 answers 409.")
+
+
 class ClarifyIn(serializers.Serializer):
     message = serializers.CharField(max_length=5000)
 

@@ -233,6 +233,17 @@ class ReferralClarify(APIView):
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 
+class PlatformPreInform(APIView):
+    """Send a platform the removal-order procedures and deadlines (TCO Art 3(2)) through the outbox."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=None, responses=referral_s.PreInformOut, operation_id="v1_platforms_pre_information")
+    def post(self, request, pk: int):
+        queued = withdrawal.platform_pre_inform(actor=request.user, platform_id=pk)
+        return Response({"deliveries": queued}, status=202 if queued else 409)
+
+
 class DeliveryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     platform = django_filters.CharFilter(field_name="contact_point__platform__slug")

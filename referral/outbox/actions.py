@@ -19,7 +19,7 @@ from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, Transiti
 from core.roles import MANUAL_SUBMITTERS, SUPERVISORS, has_role
 from core.transactions import retry_on_conflict
 from notifications.actions import notify_users
-from platforms.models import ContactPoint
+from platforms.models import ContactPoint, PlatformLegal
 from referral.actions import outcomes as referral_actions
 from referral.models import (
     DISPATCH_TASK,
@@ -71,6 +71,12 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
             return []
         ours_set = set(ours)
         answers = [pk for pk, _, _, event in rows if event == DeliveryEvent.CLARIFIED and pk in ours_set]
+        informed = [pk for pk, _, _, event in rows if event == DeliveryEvent.PRE_INFORMATION and pk in ours_set]
+        if informed:  # TCO Art 3(2): the platform received the procedure information now
+            for platform_id in set(Delivery.objects.filter(pk__in=informed).values_list(
+                    "contact_point__platform_id", flat=True)):
+                PlatformLegal.objects.update_or_create(platform_id=platform_id,
+                                                       defaults={"pre_information_sent_at": now})
         DeliveryAttempt.objects.bulk_create([a for a in attempt_records if a.delivery_id in ours_set],
                                             ignore_conflicts=True)
         by_reference: dict = {}

@@ -60,7 +60,8 @@ def unit_reference(delivery) -> str:
 
 
 # What an event's text is called in its JSON body (docs/platform-integration.md).
-EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message"}
+EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message",
+                    "orders.pre_information": "message"}
 
 
 def _event(delivery) -> str:
@@ -85,6 +86,7 @@ def _context(delivery, referrals) -> dict:
         "event": _event(delivery),
         "withdrawn": _event(delivery) == "referrals.withdrawn",
         "clarified": _event(delivery) == "referrals.clarified",
+        "pre_information": _event(delivery) == "orders.pre_information",
         "text": getattr(delivery, "message", ""),
         "reference": unit_reference(delivery),
         "delivery_id": str(delivery.pk),

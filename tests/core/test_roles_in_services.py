@@ -100,6 +100,8 @@ ACTIONS = {
                                                                              reason="r")),
     "referrals_withdraw_many": (DECIDERS, lambda a, w: withdrawal.referrals_withdraw_many(
         actor=a, referral_ids=[w["referral"].pk], reason="r")),
+    "platform_pre_inform": (DECIDERS, lambda a, w: withdrawal.platform_pre_inform(
+        actor=a, platform_id=w["contact_point"].platform_id)),
     "referral_clarify": (TRIAGERS, lambda a, w: withdrawal.referral_clarify(actor=a, referral_id=w["referral"].pk,
                                                                            message="m")),
     "delivery_complete_manual": (MANUAL_SUBMITTERS, lambda a, w: outbox_actions.delivery_complete_manual(

@@ -11,7 +11,7 @@ from cases.models import Item
 from platforms import services as platform_services
 from referral.actions import approval
 from referral.models import Delivery, Referral
-from tests.conftest import ORDER, make_platform
+from tests.conftest import INFORMED, ORDER, make_platform
 
 
 def _proposed(case, analyst, platform, count, *, start=0, categories=("incitement",)):
@@ -54,7 +54,7 @@ def test_bulk_approval_query_count_is_pinned(case, analyst, supervisor, django_a
 
 def test_bulk_approval_writes_what_single_approvals_write(case, analyst, supervisor, supervisor_2):
     platform = platform_services.platform_create(
-        actor=None, slug="vid", name="Vid", domains=["vid.example"],
+        actor=None, slug="vid", name="Vid", domains=["vid.example"], legal=INFORMED,
         contact_points=[{"channel": "webhook", "endpoint": "http://127.0.0.1:9/a", "sla_hours": 12,
                          "secret": "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=", "max_items_per_message": 4}])
     ids = _proposed(case, analyst, platform, 10)

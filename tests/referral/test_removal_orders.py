@@ -108,10 +108,10 @@ def test_the_legal_directory_addresses_the_order_and_asks_for_the_cross_border_c
         "slug": "vidhost", "name": "VidHost Ltd", "domains": ["vidhost.example"],
         "contact_points": [{"channel": "email", "endpoint": "tco@vidhost.example"}],
         "legal": {"main_establishment": "ie", "legal_representative": "VidHost EU, 1 Dock Road, Dublin",
-                  "languages": ["en", "FR"]}}, format="json")
+                  "languages": ["en", "FR"], "pre_information_sent_at": "2026-03-01T08:00:00+01:00"}}, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["legal"] == {"main_establishment": "IE", "legal_representative": "VidHost EU, 1 Dock Road, Dublin",
-                                 "languages": ["en", "fr"], "pre_information_sent_at": None}
+                                 "languages": ["en", "fr"], "pre_information_sent_at": "2026-03-01T07:00:00Z"}
     item = propose(analyst, case, host="vidhost.example/v/")
     referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
                                      order=ORDER).referrals.get()
@@ -138,6 +138,8 @@ def test_the_legal_directory_addresses_the_order_and_asks_for_the_cross_border_c
     ({"languages": ["english"]}, "languages"),
     ({"legal_representative": 7}, "legal_representative"),
     ({"headquarters": "x"}, "non_field_errors"),
+    ({"pre_information_sent_at": "yesterday"}, "pre_information_sent_at"),
+    ({"pre_information_sent_at": "2099-01-01T00:00:00Z"}, "pre_information_sent_at"),
 ])
 def test_a_bad_legal_directory_is_a_400_and_creates_nothing(api, admin_user, legal, field):
     r = api(admin_user).post("/api/v1/platforms/", {"slug": "bad", "name": "Bad", "domains": ["bad.example"],
@@ -242,3 +244,88 @@ def test_bulk_answers_carry_the_annexes_too(api, liaison_a, analyst, supervisor,
     assert results[0]["referral"]["clock"]["paused"] is True
     assert results[1]["referral"]["order"]["territorial_scope"] == "some_member_states"
     assert RemovalOrder.objects.get(referral_id=first).paused_reason == "manifest_error"
+
+
+# --- the first order to a platform (Art 3(2)) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def new_platform(db, receiver_url):
+    from tests.conftest import make_platform
+
+    return make_platform("newhost", ["newhost.example"], endpoint=receiver_url, legal=None)
+
+
+@pytest.fixture
+def receiver_url():
+    from tests.receiver import Receiver
+
+    with Receiver() as receiver:
+        yield receiver.url + "/hook"
+
+
+def test_a_first_order_waits_for_the_procedure_information(api, analyst, supervisor, case, new_platform):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from platforms.models import PlatformLegal
+    from referral.models import Delivery
+    from referral.outbox import dispatcher
+
+    item = propose(analyst, case, host="newhost.example/v/")
+    client = api(supervisor)
+    r = client.post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order", "order": ORDER},
+                    format="json")
+    assert r.status_code == 409 and "first removal order" in r.json()["detail"]
+    # A voluntary referral is not held back.
+    assert Referral.objects.count() == 0
+    # The procedure information goes through the outbox; its receipt is recorded.
+    r = client.post(f"/api/v1/platforms/{new_platform.pk}/pre-information/")
+    assert r.status_code == 202 and r.json() == {"deliveries": 1}
+    delivery = Delivery.objects.get(event="orders.pre_information")
+    assert "within one hour of receipt" in delivery.message
+    assert dispatcher.dispatch_due() == {"sent": 1}
+    received = PlatformLegal.objects.get(platform=new_platform).pre_information_sent_at
+    assert received is not None and abs(received - timezone.now()) < timedelta(seconds=30)
+    # Still less than 12 hours ago: refused, and the message says when it was sent.
+    r = client.post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order", "order": ORDER},
+                    format="json")
+    assert r.status_code == 409 and "it was sent" in r.json()["detail"]
+    PlatformLegal.objects.filter(platform=new_platform).update(pre_information_sent_at=received - timedelta(hours=12))
+    r = client.post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order", "order": ORDER},
+                    format="json")
+    assert r.status_code == 200, r.content
+    # The second order needs no wait whatever the directory says.
+    PlatformLegal.objects.filter(platform=new_platform).update(pre_information_sent_at=None)
+    other = propose(analyst, case, 2, host="newhost.example/v/")
+    assert client.post(f"/api/v1/items/{other.pk}/approve/", {"instrument": "removal_order", "order": ORDER},
+                       format="json").status_code == 200
+
+
+def test_an_emergency_order_needs_no_notice_but_a_reason(api, analyst, supervisor, case, new_platform):
+    item = propose(analyst, case, host="newhost.example/v/")
+    emergency = {**ORDER, "emergency": True, "emergency_reason": "Live-streamed attack under way."}
+    r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order",
+                                                                   "order": emergency}, format="json")
+    assert r.status_code == 200, r.content
+    order = RemovalOrder.objects.get(referral__item=item)
+    assert order.emergency and order.emergency_reason == "Live-streamed attack under way."
+
+
+def test_bulk_orders_refuse_per_item_the_platform_never_informed(analyst, supervisor, case, platform_a, new_platform):
+    informed = propose(analyst, case, 70)
+    uninformed = propose(analyst, case, 71, host="newhost.example/v/")
+    result = approval.item_approve_many(actor=supervisor, item_ids=[informed.pk, uninformed.pk],
+                                        instrument="removal_order", order=ORDER)
+    assert result["approved"] == [informed.pk]
+    assert result["errors"][0]["item"] == uninformed.pk and result["errors"][0]["status_code"] == 409
+
+
+def test_only_supervisors_send_the_procedure_information(api, analyst, liaison_a, new_platform):
+    from referral.actions import withdrawal
+
+    for user in (analyst, liaison_a):
+        assert api(user).post(f"/api/v1/platforms/{new_platform.pk}/pre-information/").status_code == 403
+    with pytest.raises(NotPermitted):
+        withdrawal.platform_pre_inform(actor=analyst, platform_id=new_platform.pk)

@@ -92,7 +92,10 @@ class Command(BaseCommand):
                     contact_point = {"channel": "email", "endpoint": f"abuse@{domains[0]}", "language": "en"}
                 else:
                     contact_point = {"channel": "manual", "endpoint": f"https://{domains[0]}/report-content"}
+                # Each was sent the removal-order procedures (TCO Art 3(2)) by letter, recorded here, a while ago.
                 platform_services.platform_create(actor=None, slug=slug, name=name, domains=domains,
+                                                  legal={"main_establishment": "NL", "languages": ["en"],
+                                                         "pre_information_sent_at": "2026-01-05T09:00:00Z"},
                                                   contact_points=[contact_point])
             for username, role, platform in USERS:
                 password = f"demo-{secrets.token_urlsafe(9)}"

@@ -20,7 +20,7 @@ from referral.actions import approval
 from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher, formatters, webhook
-from tests.conftest import ORDER
+from tests.conftest import INFORMED, ORDER
 from tests.receiver import Receiver
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
@@ -36,7 +36,7 @@ def smtp(settings):
 
 def platform_with(slug, domain, *contact_points):
     return platform_services.platform_create(actor=None, slug=slug, name=slug.title(), domains=[domain],
-                                             contact_points=list(contact_points))
+                                             contact_points=list(contact_points), legal=INFORMED)
 
 
 def propose(analyst, case, url):
