@@ -15,6 +15,7 @@ urlpatterns = [
     path("referrals/status/", views.ReferralBulkStatus.as_view(), name="referral-bulk-status"),
     path("referrals/withdraw/", views.ReferralBulkWithdraw.as_view(), name="referral-bulk-withdraw"),
     path("referrals/<int:pk>/", views.ReferralDetail.as_view(), name="referral-detail"),
+    path("referrals/<int:pk>/order/", views.ReferralOrderDocument.as_view(), name="referral-order"),
     path("referrals/<int:pk>/withdraw/", views.ReferralWithdraw.as_view(), name="referral-withdraw"),
     path("referrals/<int:pk>/clarify/", views.ReferralClarify.as_view(), name="referral-clarify"),
     path("referrals/<int:pk>/status/", views.ReferralStatusUpdate.as_view(), name="referral-status"),

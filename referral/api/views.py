@@ -1,7 +1,7 @@
 """API v1: review decisions, referrals and the platform's answers, the outbox."""
 
 import django_filters
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -20,6 +20,7 @@ from core.permissions import (
     IsUnitStaff,
 )
 from platforms import directory
+from referral import order_document
 from referral import selectors as referral_selectors
 from referral.actions import approval, outcomes, withdrawal
 from referral.api import serializers as referral_s
@@ -137,6 +138,25 @@ class ReferralDetail(generics.RetrieveAPIView):
         if row is None:
             raise Http404
         return Response(referral_s.referral_row_json(row, referral_selectors.orders_for([row]).get(row["id"])))
+
+
+class ReferralOrderDocument(APIView):
+    """A removal order as the Annex I PDF, in the platform's language (English or French): its liaison and the
+    unit's staff; another platform's, or a voluntary referral, is 404."""
+
+    permission_classes = [CanReadReferrals]
+
+    @extend_schema(responses={(200, "application/pdf"): bytes}, operation_id="v1_referrals_order_pdf")
+    def get(self, request, pk: int):
+        referral = (referral_selectors.referrals_for(request.user)
+                    .select_related("order__signatory", "platform__legal").filter(pk=pk).first())
+        order = getattr(referral, "order", None) if referral is not None else None
+        if order is None:
+            raise NotFound("Not found.")
+        language = request.query_params.get("language") or order_document.language_for(referral.platform)
+        pdf = order_document.render_pdf(order, language if language in order_document.LANGUAGES else "en")
+        return HttpResponse(pdf, content_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{order.reference}.pdf"'})
 
 
 class ReferralStatusUpdate(APIView):

@@ -114,7 +114,8 @@ def _ensure_payloads(deliveries: list[Delivery]) -> dict:
     through = Delivery.referrals.through
     links = list(through.objects.filter(delivery_id__in=[d.pk for d in todo]).order_by("referral_id")
                  .values_list("delivery_id", "referral_id"))
-    referrals = Referral.objects.select_related("item").in_bulk({referral_id for _, referral_id in links})
+    referrals = Referral.objects.select_related("item", "order__signatory").in_bulk(
+        {referral_id for _, referral_id in links})
     per_delivery: dict = defaultdict(list)
     for delivery_id, referral_id in links:
         per_delivery[delivery_id].append(referrals[referral_id])

@@ -16,6 +16,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from platforms.models import DEFAULT_FORMAT  # noqa: F401  (re-exported)
+from referral import order_document
+from referral.actions.orders import order_json
 
 CSV_COLUMNS = ["id", "url", "canonical_url", "kind", "categories", "instrument", "due_at", "status_url"]
 
@@ -51,7 +53,18 @@ def referral_entry(referral) -> dict:
         "instrument": referral.instrument,
         "due_at": _iso(referral.due_at),
         "status_url": referral_status_url(referral.pk),
+        **_order_fields(referral),
     }
+
+
+def _order_fields(referral) -> dict:
+    """A removal order's Annex I content and the link to its PDF (readable with the platform's API key)."""
+    if referral.instrument != "removal_order":
+        return {}
+    order = getattr(referral, "order", None)
+    if order is None:
+        return {}
+    return {"order": order_json(order), "order_url": f"{referral_status_url(referral.pk)}order/"}
 
 
 def unit_reference(delivery) -> str:
@@ -110,7 +123,7 @@ def _template(base: str, language: str, ext: str, context: dict) -> str:
 
 def referrals_csv(entries: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     for entry in entries:
         writer.writerow({**entry, "categories": ";".join(entry["categories"])})
@@ -137,6 +150,12 @@ def render_email_v1(delivery, referrals) -> bytes:
     )
     message.attach_alternative(html, "text/html")
     message.attach(f"{context['reference']}.csv", referrals_csv(context["referrals"]), "text/csv")
+    for referral in referrals:  # each removal order as its Annex I PDF
+        order = getattr(referral, "order", None) if referral.instrument == "removal_order" else None
+        if order is not None:
+            message.attach(f"{order.reference}.pdf",
+                           order_document.render_pdf(order, order_document.language_for(cp.platform)),
+                           "application/pdf")
     return message.message().as_bytes(linesep="\r\n")
 
 

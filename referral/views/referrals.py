@@ -1,5 +1,6 @@
 """Referrals: the unit sees all of them, a platform liaison only their own platform's (others are 404)."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -10,6 +11,7 @@ from core.form_rendering import FAST_RENDERER
 from core.paging import keyset_page
 from core.roles import DECIDERS, TRIAGERS, has_role
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
+from referral import order_document
 from referral import selectors as referral_selectors
 from referral.actions.withdrawal import WITHDRAWABLE
 from referral.forms import BulkWithdrawForm, ClarifyForm, ReferralFilterForm, WithdrawForm
@@ -103,3 +105,19 @@ def referral_detail(request, pk: int):
         "clarify_form": ClarifyForm() if has_role(request.user, TRIAGERS) and needs_info else None,
     }
     return render(request, "referral/referral_detail.html", context)
+
+
+@require_safe
+@role_required(*REFERRAL_READERS)
+def referral_order(request, pk: int):
+    """A removal order's Annex I form, printable (the PDF beside it: /api/v1/referrals/<id>/order/)."""
+    referral = get_object_or_404(referral_selectors.referrals_for(request.user)
+                                 .select_related("order__signatory", "platform__legal", "item"), pk=pk)
+    order = getattr(referral, "order", None)
+    if order is None:
+        raise Http404("Not a removal order.")
+    language = request.GET.get("language") or order_document.language_for(referral.platform)
+    language = language if language in order_document.LANGUAGES else "en"
+    return render(request, "referral/order.html", {
+        "referral": referral, "order": order, "language": language, "title": order_document.title(language),
+        "sections": order_document.sections(order, language)})

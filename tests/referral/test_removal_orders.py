@@ -329,3 +329,66 @@ def test_only_supervisors_send_the_procedure_information(api, analyst, liaison_a
         assert api(user).post(f"/api/v1/platforms/{new_platform.pk}/pre-information/").status_code == 403
     with pytest.raises(NotPermitted):
         withdrawal.platform_pre_inform(actor=analyst, platform_id=new_platform.pk)
+
+
+# --- the order as a document, and with its delivery --------------------------------------------------------
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_order_is_an_annex_i_pdf_for_its_platform_only(api, browser, order_referral, liaison_a, liaison_b,
+                                                           supervisor):
+    order = order_referral.order
+    r = api(liaison_a).get(f"/api/v1/referrals/{order_referral.pk}/order/")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = _pdf_text(r.content)
+    assert order.reference in text and order.urls[0] in text.replace("\n", "")
+    assert "within one hour of receipt" in text and "Statement of reasons" in text
+    french = _pdf_text(api(supervisor).get(f"/api/v1/referrals/{order_referral.pk}/order/?language=fr").content)
+    assert "Injonction de retrait" in french
+    other = api(liaison_b).get(f"/api/v1/referrals/{order_referral.pk}/order/")
+    assert other.status_code == 404 and other.json() == {"detail": "Not found.", "errors": {}}
+    page = browser(liaison_a).get(f"/referrals/{order_referral.pk}/order/").content.decode()
+    assert "Section B" in page and order.reference in page
+    assert browser(liaison_b).get(f"/referrals/{order_referral.pk}/order/").status_code == 404
+
+
+def test_a_referral_has_no_order_document(api, approved_referral, liaison_a):
+    assert api(liaison_a).get(f"/api/v1/referrals/{approved_referral.pk}/order/").status_code == 404
+
+
+def test_the_webhook_carries_the_order_and_the_email_its_pdf(analyst, supervisor, case, settings):
+    import json
+
+    from devtools.smtp_sink import SmtpSink
+    from referral.outbox import dispatcher
+    from tests.conftest import INFORMED
+    from tests.receiver import Receiver
+
+    settings.SITE_URL = "https://desk.iru.example"
+    with Receiver() as receiver, SmtpSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        platform_services.platform_create(
+            actor=None, slug="both", name="Both", domains=["both.example"], legal={**INFORMED, "languages": ["fr"]},
+            contact_points=[{"channel": "webhook", "endpoint": receiver.url + "/hook",
+                             "secret": "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="},
+                            {"channel": "email", "endpoint": "tco@both.example"}])
+        item = propose(analyst, case, host="both.example/v/")
+        referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                         order=ORDER).referrals.get()
+        assert dispatcher.dispatch_due() == {"sent": 2}
+        [entry] = json.loads(receiver.requests[0].body)["referrals"]
+        assert entry["order"]["reference"] == referral.order.reference
+        assert entry["order"]["statement_of_reasons"] == ORDER["statement_of_reasons"]
+        assert entry["order_url"] == f"https://desk.iru.example/api/v1/referrals/{referral.pk}/order/"
+        [mail] = sink.messages
+        pdfs = [part for part in mail.message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert [p.get_filename() for p in pdfs] == [f"{referral.order.reference}.pdf"]
+        text = _pdf_text(pdfs[0].get_content())
+        assert "Injonction de retrait" in text and referral.order.reference in text

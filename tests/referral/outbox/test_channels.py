@@ -67,7 +67,8 @@ def test_email_delivery_has_reference_bodies_csv_and_stable_message_id(smtp, ana
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "https://mail.example/p/0" in text and "https://mail.example/p/2" in html
-    [attachment] = list(msg.iter_attachments())
+    attachment, *orders = list(msg.iter_attachments())
+    assert [o.get_content_type() for o in orders] == ["application/pdf"] * 3  # each removal order's Annex I
     rows = list(csv.DictReader(io.StringIO(attachment.get_content())))
     assert sorted(int(r["id"]) for r in rows) == sorted(ids["referrals"])
     assert rows[0]["status_url"].startswith("https://desk.iru.example/api/v1/referrals/")

@@ -59,7 +59,10 @@ def test_approved_referral_is_delivered_signed_and_recorded(platform, receiver, 
         "id": referral.pk, "url": "https://tube.example/watch?v=1", "canonical_url": "https://tube.example/watch?v=1",
         "kind": "post", "categories": ["incitement"], "instrument": "removal_order",
         "due_at": entry["due_at"], "status_url": f"https://desk.iru.example/api/v1/referrals/{referral.pk}/",
+        # A removal order carries its Annex I content and its PDF's address (tests/referral/test_removal_orders.py).
+        "order": entry["order"], "order_url": f"https://desk.iru.example/api/v1/referrals/{referral.pk}/order/",
     }
+    assert entry["order"]["reference"] == referral.order.reference
     referral.refresh_from_db()
     assert referral.status == "sent" and referral.sent_at is not None
     # TCO Art 3(3): one hour from receipt.
