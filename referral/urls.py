@@ -18,6 +18,7 @@ urlpatterns = [
     path("referrals/", referrals.referral_list, name="referral-list"),
     path("referrals/<int:pk>/", referrals.referral_detail, name="referral-detail"),
     path("referrals/<int:pk>/order/", referrals.referral_order, name="referral-order"),
+    path("orders/report/", referrals.orders_report, name="orders-report"),
     path("referrals/<int:pk>/withdraw/", withdrawals.referral_withdraw, name="referral-withdraw"),
     path("referrals/<int:pk>/clarify/", withdrawals.referral_clarify, name="referral-clarify"),
     path("referrals/withdraw/", withdrawals.referrals_bulk_withdraw, name="referrals-bulk-withdraw"),

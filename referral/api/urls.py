@@ -20,6 +20,7 @@ urlpatterns = [
     path("referrals/<int:pk>/clarify/", views.ReferralClarify.as_view(), name="referral-clarify"),
     path("referrals/<int:pk>/status/", views.ReferralStatusUpdate.as_view(), name="referral-status"),
     path("platforms/<int:pk>/pre-information/", views.PlatformPreInform.as_view(), name="platform-pre-information"),
+    path("reports/tco/", views.TcoReport.as_view(), name="report-tco"),
     path("deliveries/", views.DeliveryList.as_view(), name="delivery-list"),
     path("deliveries/<uuid:pk>/", views.DeliveryDetail.as_view(), name="delivery-detail"),
     path("deliveries/<uuid:pk>/redrive/", views.DeliveryRedrive.as_view(), name="delivery-redrive"),

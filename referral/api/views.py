@@ -20,7 +20,7 @@ from core.permissions import (
     IsUnitStaff,
 )
 from platforms import directory
-from referral import order_document
+from referral import order_document, tco_report
 from referral import selectors as referral_selectors
 from referral.actions import approval, outcomes, withdrawal
 from referral.api import serializers as referral_s
@@ -157,6 +157,19 @@ class ReferralOrderDocument(APIView):
         pdf = order_document.render_pdf(order, language if language in order_document.LANGUAGES else "en")
         return HttpResponse(pdf, content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{order.reference}.pdf"'})
+
+
+class TcoReport(APIView):
+    """The authority's TCO Art 8 transparency report on the removal orders issued from `from` to `to` (dates,
+    inclusive): counts issued, executed (within the hour), declined, not executed and why, and receipt-to-action
+    times. Unit staff only."""
+
+    permission_classes = [IsUnitStaff]
+
+    @extend_schema(responses=dict, operation_id="v1_reports_tco")
+    def get(self, request):
+        period = tco_report.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        return Response(tco_report.tco_report(request.user, period))
 
 
 class ReferralStatusUpdate(APIView):

@@ -1,17 +1,20 @@
 """Referrals: the unit sees all of them, a platform liaison only their own platform's (others are 404)."""
 
-from django.http import Http404
+import csv
+
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from core.access import REFERRAL_READERS, role_required
+from core.access import REFERRAL_READERS, UNIT_STAFF, role_required, show_domain_error
+from core.errors import DomainError
 from core.form_rendering import FAST_RENDERER
 from core.paging import keyset_page
 from core.roles import DECIDERS, TRIAGERS, has_role
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
-from referral import order_document
+from referral import order_document, tco_report
 from referral import selectors as referral_selectors
 from referral.actions.withdrawal import WITHDRAWABLE
 from referral.forms import BulkWithdrawForm, ClarifyForm, ReferralFilterForm, WithdrawForm
@@ -121,3 +124,29 @@ def referral_order(request, pk: int):
     return render(request, "referral/order.html", {
         "referral": referral, "order": order, "language": language, "title": order_document.title(language),
         "sections": order_document.sections(order, language)})
+
+
+@require_safe
+@role_required(*UNIT_STAFF)
+def orders_report(request):
+    """The TCO Art 8 report for a period: a printable page, or CSV with ?download=csv."""
+    today = timezone.localdate()
+    start = request.GET.get("from") or today.replace(month=1, day=1).isoformat()
+    end = request.GET.get("to") or today.isoformat()
+    context = {"start": start, "end": end, "rows": None}
+    try:
+        period = tco_report.parse_period(start, end)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+        return render(request, "referral/orders_report.html", context, status=400)
+    report = tco_report.tco_report(request.user, period)
+    rows = tco_report.report_rows(report)
+    if request.GET.get("download") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="tco-report-{period.start}-{period.end}.csv"'})
+        writer = csv.writer(response)
+        writer.writerow(["measure", "value"])
+        writer.writerows((label.strip(), value) for label, value in rows)
+        return response
+    context.update(rows=rows, report=report)
+    return render(request, "referral/orders_report.html", context)

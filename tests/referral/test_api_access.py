@@ -17,6 +17,7 @@ from tests.conftest import api_for
 
 REFERRAL_ENDPOINTS = [
     ("get", "/api/v1/referrals/{id}/", None),
+    ("get", "/api/v1/referrals/{id}/order/", None),
     ("post", "/api/v1/referrals/{id}/status/", {"status": "acknowledged"}),
     ("post", "/api/v1/referrals/{id}/status/", {"status": "removed", "platform_reference": "X"}),
     ("post", "/api/v1/referrals/{id}/status/", {"status": "bogus"}),  # even invalid bodies: 404 first
@@ -38,7 +39,8 @@ def test_every_referral_endpoint_is_covered_here():
     # The unit's own calls (withdraw, clarify) are refused to liaisons by role, and the bulk status call answers
     # another platform's rows 404 row by row: tests/referral/test_withdraw_and_clarify.py.
     assert routes == {"referrals/", "referrals/<int:pk>/", "referrals/<int:pk>/status/", "referrals/status/",
-                      "referrals/withdraw/", "referrals/<int:pk>/withdraw/", "referrals/<int:pk>/clarify/"}
+                      "referrals/withdraw/", "referrals/<int:pk>/withdraw/", "referrals/<int:pk>/clarify/",
+                      "referrals/<int:pk>/order/"}
 
 
 @pytest.mark.parametrize("method, path, body", REFERRAL_ENDPOINTS)

@@ -392,3 +392,51 @@ def test_the_webhook_carries_the_order_and_the_email_its_pdf(analyst, supervisor
         assert [p.get_filename() for p in pdfs] == [f"{referral.order.reference}.pdf"]
         text = _pdf_text(pdfs[0].get_content())
         assert "Injonction de retrait" in text and referral.order.reference in text
+
+
+# --- the Art 8 report -----------------------------------------------------------------------------------------
+
+
+def test_the_art_8_report_counts_what_sql_counts(api, browser, analyst, supervisor, case, platform_a, liaison_a):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    ids = [propose(analyst, case, 100 + n).pk for n in range(6)]
+    referrals = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order",
+                                           order=ORDER)["referrals"]
+    Referral.objects.filter(pk__in=referrals).update(sent_at=now - timedelta(hours=2), due_at=now - timedelta(hours=1))
+    client = api(liaison_a)
+    # fast (20 min), slow (2 h), declined, cannot execute, and two awaiting
+    client.post("/api/v1/referrals/status/", [
+        {"id": referrals[0], "status": "removed", "action_taken_at": (now - timedelta(minutes=100)).isoformat()},
+        {"id": referrals[1], "status": "restricted", "action_taken_at": now.isoformat()},
+        {"id": referrals[2], "status": "declined"},
+        {"id": referrals[3], "status": "cannot_execute", "reason": "manifest_error"}], format="json")
+    today = timezone.localdate().isoformat()
+    report = api(supervisor).get("/api/v1/reports/tco/", {"from": today, "to": today}).json()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT count(*),
+                   count(*) FILTER (WHERE r.status IN ('removed', 'restricted')),
+                   count(*) FILTER (WHERE r.status IN ('removed', 'restricted') AND r.action_taken_at <= r.due_at),
+                   count(*) FILTER (WHERE r.status = 'declined'),
+                   count(*) FILTER (WHERE o.cannot_execute_reason = 'manifest_error')
+            FROM referral_removalorder o JOIN referral_referral r ON r.id = o.referral_id""")
+        issued, executed, within, declined, manifest = cursor.fetchone()
+    assert (report["issued"], report["executed"], report["executed_within_hour"], report["declined"]) == (
+        issued, executed, within, declined) == (6, 2, 1, 1)
+    assert report["not_executed"]["manifest_error"] == manifest == 1 and report["awaiting"] == 2
+    buckets = {b["bucket"]: b["orders"] for b in report["time_from_receipt_to_action"]}
+    assert buckets["≤ 30 min"] == 1 and buckets["≤ 3 h"] == 1 and sum(buckets.values()) == 2
+    assert report["complaints"] is None  # not recorded, not zero
+    page = browser(supervisor).get(f"/orders/report/?from={today}&to={today}")
+    assert page.status_code == 200 and "within one hour of receipt" in page.content.decode()
+    csv_text = browser(supervisor).get(f"/orders/report/?from={today}&to={today}&download=csv").content.decode()
+    assert csv_text.splitlines()[0] == "measure,value" and "Orders issued,6" in csv_text
+    assert api(supervisor).get("/api/v1/reports/tco/", {"from": "soon", "to": today}).status_code == 400
+    assert api(liaison_a).get("/api/v1/reports/tco/", {"from": today, "to": today}).status_code == 403
+    assert browser(liaison_a).get("/orders/report/").status_code == 403
+    assert browser(supervisor).get("/orders/report/?from=x&to=y").status_code == 400
