@@ -78,3 +78,15 @@ def test_verdicts_follow_the_platforms_rules_then_the_defaults(db, platform_a):
     assert rule_problem(RuleKind.STATUS_CODE, "40x") and rule_problem(RuleKind.STATUS_CODE, "999")
     assert rule_problem(RuleKind.FINAL_URL_REGEX, "(") and rule_problem(RuleKind.BODY_MARKER, " ")
     assert rule_problem(RuleKind.STATUS_CODE, "404, 410") is None
+
+
+def test_the_beat_sweep_is_a_registered_task_that_schedules_and_nudges_the_checker(db, tube, monkeypatch, settings):
+    from config.celery import app
+    from liveness import tasks
+
+    app.loader.import_default_modules()
+    assert settings.CELERY_BEAT_SCHEDULE["liveness-sweep"]["task"] == "liveness.schedule"
+    assert {"liveness.schedule", "liveness.check_due"} <= set(app.tasks)
+    nudged = []
+    monkeypatch.setattr(tasks, "send_task", lambda name, **kw: nudged.append(name))
+    assert tasks.schedule_received() == 0 and nudged == ["liveness.check_due"]
