@@ -1,11 +1,19 @@
 from django.db import models
 
 
+class PlatformKind(models.TextChoices):
+    PLATFORM = "platform", "Hosting service provider"
+    # A Member State's competent authority (TCO Art 12): it receives copies of removal orders addressed to platforms
+    # established there (Art 4(1)) through its contact points; its Member State is its legal directory's.
+    AUTHORITY = "authority", "Competent authority"
+
+
 class Platform(models.Model):
-    """A hosting service the unit refers content to."""
+    """A hosting service the unit refers content to (or, kind authority, a competent authority it sends copies)."""
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=PlatformKind.choices, default=PlatformKind.PLATFORM)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from platforms.models import Channel, ContactPoint, Platform, PlatformLegal
+from platforms.models import Channel, ContactPoint, Platform, PlatformKind, PlatformLegal
 
 
 class ContactPointIn(serializers.Serializer):
@@ -24,6 +24,9 @@ class PlatformIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     domains = serializers.ListField(child=serializers.CharField(max_length=253), max_length=500, default=list)
     contact_points = serializers.ListField(child=ContactPointIn(), max_length=20, default=list)
+    kind = serializers.CharField(max_length=16, default=PlatformKind.PLATFORM, help_text=(
+        "platform (a hosting service provider), or authority: a Member State's competent authority, sent copies of "
+        "removal orders (TCO Art 4)."))
     legal = serializers.JSONField(required=False, allow_null=True, default=None, help_text=(
         "The legal directory for removal orders: {main_establishment (Member State ISO code), "
         "legal_representative, languages (ISO 639-1 list)}."))
@@ -50,12 +53,13 @@ class RotateSecretIn(serializers.Serializer):
 
 class PlatformOut(serializers.ModelSerializer):
     domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="domain")
+    kind = serializers.CharField(read_only=True, help_text="platform | authority")
     contact_points = ContactPointOut(many=True, read_only=True)
     legal = serializers.SerializerMethodField()
 
     class Meta:
         model = Platform
-        fields = ["id", "slug", "name", "active", "domains", "contact_points", "legal", "created_at"]
+        fields = ["id", "slug", "name", "kind", "active", "domains", "contact_points", "legal", "created_at"]
 
     def get_legal(self, obj) -> dict | None:
         try:

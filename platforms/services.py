@@ -13,7 +13,15 @@ from core.errors import InvalidInput, NotFound
 from core.roles import ADMINS, require_role_or_system
 from platforms.content_urls import InvalidURL, normalise_domain
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
-from platforms.models import DEFAULT_FORMAT, Channel, ContactPoint, Platform, PlatformDomain, PlatformLegal
+from platforms.models import (
+    DEFAULT_FORMAT,
+    Channel,
+    ContactPoint,
+    Platform,
+    PlatformDomain,
+    PlatformKind,
+    PlatformLegal,
+)
 from platforms.secrets import InvalidSecret, secret_key_bytes
 
 
@@ -114,7 +122,7 @@ def platform_legal_set(*, actor, platform_id: int, legal: dict) -> PlatformLegal
 
 
 def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_points: list[dict],
-                    legal: dict | None = None) -> Platform:
+                    legal: dict | None = None, kind: str = PlatformKind.PLATFORM) -> Platform:
     """Create a platform with its domains and contact points, all or nothing.
 
     Checks that the slug and every domain are free, that webhook endpoints are allowed outbound targets and
@@ -141,10 +149,14 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
         errors["contact_points"] = cp_errors
     clean_legal, legal_errors = _check_legal(legal)
     errors.update(legal_errors)
+    if kind not in PlatformKind.values:
+        errors["kind"] = [f"One of: {', '.join(PlatformKind.values)}."]
+    elif kind == PlatformKind.AUTHORITY and not clean_legal.get("main_establishment"):
+        errors.setdefault("legal", {})["main_establishment"] = ["A competent authority needs its Member State."]
     if errors:
         raise InvalidInput("The platform was not created.", field_errors=errors)
     with transaction.atomic():
-        platform = Platform.objects.create(slug=slug, name=name)
+        platform = Platform.objects.create(slug=slug, name=name, kind=kind)
         PlatformDomain.objects.bulk_create([PlatformDomain(platform=platform, domain=d) for d in clean_domains])
         for cp in contact_points:
             fields = {**cp, "endpoint": cp["endpoint"].strip()}
@@ -154,7 +166,7 @@ def platform_create(*, actor, slug: str, name: str, domains: list[str], contact_
             PlatformLegal.objects.create(platform=platform, **clean_legal)
         audit.record(
             actor=actor, verb="platform.created", obj=platform,
-            after={"slug": slug, "domains": clean_domains, "legal": _jsonable(clean_legal),
+            after={"slug": slug, "kind": kind, "domains": clean_domains, "legal": _jsonable(clean_legal),
                    "contact_points": [{"channel": cp["channel"], "endpoint": cp["endpoint"]} for cp in contact_points]},
         )
     return platform

@@ -111,6 +111,9 @@ class RemovalOrder(models.Model):
     # D: a copy to the host Member State's authority (Art 4)
     copy_to_host_authority = models.BooleanField(default=False)
     copy_sent_at = models.DateTimeField(null=True, blank=True)
+    # The host State's scrutiny (Art 4(3)-(4)): an infringement makes the order lapse (the platform is told).
+    scrutiny_decision = models.CharField(max_length=16, blank=True)  # no_infringement | infringement
+    scrutiny_decided_at = models.DateTimeField(null=True, blank=True)
     # E: the issuing authority; the approving supervisor signs
     authority_type = models.CharField(max_length=200)
     authority_name = models.CharField(max_length=200)
@@ -153,6 +156,7 @@ class DeliveryEvent(models.TextChoices):
     CREATED = "referrals.created", "New referrals"
     WITHDRAWN = "referrals.withdrawn", "Referrals withdrawn"
     CLARIFIED = "referrals.clarified", "More information on referrals"
+    ORDER_COPY = "orders.copy", "Copy of removal orders (TCO Art 4(1))"
     PRE_INFORMATION = "orders.pre_information", "Removal orders: procedures and deadlines (TCO Art 3(2))"
 
 

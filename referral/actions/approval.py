@@ -32,7 +32,7 @@ from core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllow
 from core.roles import DECIDERS, require_role
 from core.transactions import retry_on_conflict
 from platforms.models import ContactPoint, Platform, PlatformLegal
-from referral.actions import orders
+from referral.actions import events, orders
 from referral.models import (
     DISPATCH_TASK,
     Delivery,
@@ -228,14 +228,16 @@ def _first_order_refusals(platform_ids, checked: tuple[dict, dict] | None, now) 
     return refusals
 
 
-def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor, now) -> None:
-    """The Annex I content of the orders just approved: `pairs` of (item id, referral id)."""
+def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor, now) -> list:
+    """The Annex I content of the orders just approved (`pairs` of (item id, referral id)), and their copies to
+    the host Member States' authorities (Art 4); returns the copies' audit entries."""
     details, authority = checked
     platform_ids = {items[item_id].platform_id for item_id, _ in pairs}
     platforms = Platform.objects.select_related("legal").prefetch_related("contact_points").in_bulk(platform_ids)
-    orders.orders_create([(referral_id, items[item_id].url, items[item_id].categories,
-                           platforms[items[item_id].platform_id]) for item_id, referral_id in pairs],
-                         details=details, authority=authority, actor=actor, now=now)
+    created = orders.orders_create([(referral_id, items[item_id].url, items[item_id].categories,
+                                     platforms[items[item_id].platform_id]) for item_id, referral_id in pairs],
+                                   details=details, authority=authority, actor=actor, now=now)
+    return events.send_order_copies(created, actor=actor, now=now)
 
 
 @retry_on_conflict
@@ -261,9 +263,10 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL, 
         item_actions.items_approve_locked([item], actor=actor, now=now)
         referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                            due_at=_due_at(instrument, contact_points, now), approved_by=actor)
-        if checked:
-            _store_orders([(item.pk, referral.pk)], {item.pk: item}, checked, actor=actor, now=now)
-        entries = _approval_entries(item.pk, referral.pk, item.platform.slug, actor=actor, instrument=instrument)
+        copies = _store_orders([(item.pk, referral.pk)], {item.pk: item}, checked, actor=actor, now=now) \
+            if checked else []
+        entries = copies + _approval_entries(item.pk, referral.pk, item.platform.slug, actor=actor,
+                                             instrument=instrument)
         for cp in contact_points:
             entries += _enqueue([referral.pk], cp, now, actor)
         audit.record_many(entries)
@@ -316,10 +319,9 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
         item_actions.items_approve_locked(approvable, actor=actor, now=now)
         referral_ids = _insert(Referral, _REFERRAL_COLUMNS, [
             (i.pk, i.platform_id, instrument, due[i.platform_id], actor.pk) for i in approvable], now=now, ids=True)
-        if checked:
-            _store_orders([(i.pk, r) for i, r in zip(approvable, referral_ids, strict=True)],
-                          {i.pk: i for i in approvable}, checked, actor=actor, now=now)
-        entries, per_cp = [], {}
+        copies = _store_orders([(i.pk, r) for i, r in zip(approvable, referral_ids, strict=True)],
+                               {i.pk: i for i in approvable}, checked, actor=actor, now=now) if checked else []
+        entries, per_cp = copies, {}
         for item, referral_id in zip(approvable, referral_ids, strict=True):
             entries += _approval_entries(item.pk, referral_id, item.platform.slug, actor=actor, instrument=instrument)
             for cp in cps_by_platform[item.platform_id]:

@@ -231,6 +231,7 @@ def order_json(order: RemovalOrder | None) -> dict | None:
         "territorial_scope": order.territorial_scope or None,
         "cannot_execute_reason": order.cannot_execute_reason or None,
         "grounds_ceased_at": iso(order.grounds_ceased_at),
+        "scrutiny_decision": order.scrutiny_decision or None, "scrutiny_decided_at": iso(order.scrutiny_decided_at),
     }
 
 

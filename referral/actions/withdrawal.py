@@ -14,22 +14,18 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import Alert
 from audit import chain as audit
-from core.enqueue import send_task_on_commit
 from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import DECIDERS, TRIAGERS, require_role
 from core.transactions import retry_on_conflict
-from platforms.models import ContactPoint, Platform
-from referral.actions import orders, outcomes
-from referral.models import DISPATCH_TASK, Delivery, DeliveryEvent, DeliveryStatus, Referral
+from platforms.models import Platform
+from referral.actions import events, orders, outcomes
+from referral.models import DeliveryEvent, Referral
 from referral.models import ReferralStatus as R
 
 MAX_TEXT = 5000
-# An event is due this long after a still-pending message of its referrals, so that it follows it. (A retry of that
-# message can still come after the event: platforms ignore a referral they know as withdrawn, as the sandbox does.)
-ORDER_GAP = timedelta(seconds=1)
 CLARIFIABLE = (R.NEEDS_INFO, R.CANNOT_EXECUTE)
+SCRUTINY_DECISIONS = ("no_infringement", "infringement")
 WITHDRAWABLE = {source for source, targets in outcomes.REFERRAL_ALLOWED.items() if R.WITHDRAWN in targets}
 
 
@@ -40,40 +36,6 @@ def _text(value: str, field: str, message: str) -> str:
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"At most {MAX_TEXT} characters.", field_errors={field: [f"At most {MAX_TEXT} characters."]})
     return value
-
-
-def _tell_platforms(referrals_by_platform: dict[int, list[int]], *, event: str, message: str, actor, now) -> list:
-    """One delivery per active contact point of each platform, carrying that platform's referrals; returns the
-    audit entries. A platform without an active contact point cannot be told: supervisors get an alert."""
-    entries = []
-    contact_points: dict[int, list[ContactPoint]] = {}
-    for cp in (ContactPoint.objects.filter(platform_id__in=list(referrals_by_platform), active=True)
-               .select_related("platform").order_by("id")):
-        contact_points.setdefault(cp.platform_id, []).append(cp)
-    through = Delivery.referrals.through
-    links = []
-    for platform_id, referral_ids in referrals_by_platform.items():
-        if not contact_points.get(platform_id):
-            Alert.objects.create(kind="event_undeliverable", message=(
-                f"The platform of referral{'s' if len(referral_ids) > 1 else ''} "
-                f"{', '.join(map(str, referral_ids[:20]))} has no active contact point: it was not told of "
-                f"'{event}'. Tell it another way, or fix the contact point and withdraw again."))
-            continue
-        for cp in contact_points[platform_id]:
-            # After the referrals' own message if that one has not gone yet (it may wait for its batch window).
-            pending = list(Delivery.objects.filter(
-                contact_point=cp, event=DeliveryEvent.CREATED, status=DeliveryStatus.PENDING,
-                referrals__in=referral_ids).values_list("next_attempt_at", flat=True))
-            due = max([now, *(at + ORDER_GAP for at in pending)])
-            delivery = Delivery.objects.create(contact_point=cp, event=event, message=message, next_attempt_at=due)
-            links += [through(delivery_id=delivery.pk, referral_id=r) for r in referral_ids]
-            entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery",
-                            "object_id": delivery.pk, "after": {"contact_point": cp.pk, "channel": cp.channel,
-                                                                "event": event, "referrals": referral_ids}})
-    through.objects.bulk_create(links)
-    if entries:
-        send_task_on_commit(DISPATCH_TASK)
-    return entries
 
 
 @retry_on_conflict
@@ -112,7 +74,8 @@ def referrals_withdraw_many(*, actor, referral_ids, reason: str) -> dict:
         entries = [{"actor": actor, "verb": "referral.withdrawn", "object_type": "referral", "object_id": pk,
                     "before": {"status": found[pk][0]}, "after": {"status": R.WITHDRAWN, "reason": reason}}
                    for pk in result["withdrawn"]]
-        entries += _tell_platforms(by_platform, event=DeliveryEvent.WITHDRAWN, message=reason, actor=actor, now=now)
+        entries += events.tell_platforms(by_platform, event=DeliveryEvent.WITHDRAWN, message=reason, actor=actor,
+                                         now=now)
         audit.record_many(entries)
     return result
 
@@ -152,7 +115,7 @@ def referral_clarify(*, actor, referral_id: int, message: str) -> Referral:
             Referral.objects.filter(pk=referral.pk).update(due_at=referral.due_at)
         entries = [{"actor": actor, "verb": "referral.clarified", "object_type": "referral", "object_id": referral.pk,
                     "before": {"status": before}, "after": {"status": R.ACKNOWLEDGED, "message": message}}]
-        entries += _tell_platforms({referral.platform_id: [referral.pk]}, event=DeliveryEvent.CLARIFIED,
+        entries += events.tell_platforms({referral.platform_id: [referral.pk]}, event=DeliveryEvent.CLARIFIED,
                                    message=message, actor=actor, now=now)
         audit.record_many(entries)
         referral.refresh_from_db()
@@ -172,8 +135,41 @@ def platform_pre_inform(*, actor, platform_id: int) -> int:
         if platform is None:
             raise NotFound("Not found.")
         now = timezone.now()
-        entries = _tell_platforms({platform.pk: []}, event=DeliveryEvent.PRE_INFORMATION,
+        entries = events.tell_platforms({platform.pk: []}, event=DeliveryEvent.PRE_INFORMATION,
                                   message=orders.procedure_information(platform), actor=actor, now=now)
         audit.record_many([{"actor": actor, "verb": "platform.pre_information_queued", "object_type": "platform",
                             "object_id": platform.pk, "after": {"deliveries": len(entries)}}, *entries])
     return len(entries)
+
+
+@retry_on_conflict
+def order_scrutiny_record(*, actor, referral_id: int, decision: str, decided_at=None, note: str = "") -> Referral:
+    """A supervisor records the host Member State authority's scrutiny decision on an order (Art 4(4)): an
+    infringement makes the order lapse: withdrawn, the platform told (referrals.withdrawn with the reason), and
+    the content may be reinstated. Audited."""
+    require_role(actor, DECIDERS, "recording scrutiny decisions")
+    if decision not in SCRUTINY_DECISIONS:
+        raise InvalidInput("Unknown decision.",
+                           field_errors={"decision": [f"One of: {', '.join(SCRUTINY_DECISIONS)}."]})
+    now = timezone.now()
+    decided_at = decided_at or now
+    if decided_at > now + timedelta(minutes=5):
+        raise InvalidInput("decided_at is in the future.", field_errors={"decided_at": ["Must not be in the future."]})
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update(no_key=True, of=("self",)).filter(pk=referral_id).first()
+        order = orders.lock_order(referral) if referral is not None else None
+        if order is None:
+            raise NotFound("Not found.")
+        if order.scrutiny_decision:
+            raise Conflict(f"The scrutiny decision on order {order.reference} is already recorded.")
+        order.scrutiny_decision, order.scrutiny_decided_at = decision, decided_at
+        order.save(update_fields=["scrutiny_decision", "scrutiny_decided_at"])
+        audit.record_many([{"actor": actor, "verb": "order.scrutiny_recorded", "object_type": "referral",
+                            "object_id": referral.pk, "after": {"decision": decision, "note": note[:2000],
+                                                                "decided_at": decided_at.isoformat()}}])
+        if decision == "infringement" and referral.status in WITHDRAWABLE:
+            reason = (f"The removal order {order.reference} lapsed: the competent authority of "
+                      f"{order.host_member_state} found an infringement (Regulation (EU) 2021/784, Article 4(4)). "
+                      "You may reinstate the content.")
+            referrals_withdraw_many(actor=actor, referral_ids=[referral.pk], reason=reason)
+    return Referral.objects.select_related("item").get(pk=referral_id)

@@ -124,6 +124,12 @@ class BulkWithdrawOut(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
+class ScrutinyIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["no_infringement", "infringement"])
+    decided_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class PreInformOut(serializers.Serializer):
     deliveries = serializers.IntegerField(help_text="Messages queued (one per active contact point); 0 answers 409.")
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("referrals/withdraw/", views.ReferralBulkWithdraw.as_view(), name="referral-bulk-withdraw"),
     path("referrals/<int:pk>/", views.ReferralDetail.as_view(), name="referral-detail"),
     path("referrals/<int:pk>/order/", views.ReferralOrderDocument.as_view(), name="referral-order"),
+    path("referrals/<int:pk>/scrutiny/", views.OrderScrutiny.as_view(), name="referral-scrutiny"),
     path("referrals/<int:pk>/withdraw/", views.ReferralWithdraw.as_view(), name="referral-withdraw"),
     path("referrals/<int:pk>/clarify/", views.ReferralClarify.as_view(), name="referral-clarify"),
     path("referrals/<int:pk>/status/", views.ReferralStatusUpdate.as_view(), name="referral-status"),

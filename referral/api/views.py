@@ -172,6 +172,20 @@ class TcoReport(APIView):
         return Response(tco_report.tco_report(request.user, period))
 
 
+class OrderScrutiny(APIView):
+    """Record the host Member State authority's scrutiny decision on an order (TCO Art 4(4)): an infringement
+    makes the order lapse and the platform is told."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=referral_s.ScrutinyIn, responses=referral_s.ReferralOut)
+    def post(self, request, pk: int):
+        data = referral_s.ScrutinyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = withdrawal.order_scrutiny_record(actor=request.user, referral_id=pk, **data.validated_data)
+        return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
+
+
 class ReferralStatusUpdate(APIView):
     permission_classes = [IsLiaison]
 

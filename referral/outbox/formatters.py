@@ -74,7 +74,7 @@ def unit_reference(delivery) -> str:
 
 # What an event's text is called in its JSON body (docs/platform-integration.md).
 EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message",
-                    "orders.pre_information": "message"}
+                    "orders.pre_information": "message", "orders.copy": "message"}
 
 
 def _event(delivery) -> str:
@@ -100,6 +100,7 @@ def _context(delivery, referrals) -> dict:
         "withdrawn": _event(delivery) == "referrals.withdrawn",
         "clarified": _event(delivery) == "referrals.clarified",
         "pre_information": _event(delivery) == "orders.pre_information",
+        "copy": _event(delivery) == "orders.copy",
         "text": getattr(delivery, "message", ""),
         "reference": unit_reference(delivery),
         "delivery_id": str(delivery.pk),

@@ -102,6 +102,8 @@ ACTIONS = {
         actor=a, referral_ids=[w["referral"].pk], reason="r")),
     "platform_pre_inform": (DECIDERS, lambda a, w: withdrawal.platform_pre_inform(
         actor=a, platform_id=w["contact_point"].platform_id)),
+    "order_scrutiny_record": (DECIDERS, lambda a, w: withdrawal.order_scrutiny_record(
+        actor=a, referral_id=w["referral"].pk, decision="no_infringement")),
     "referral_clarify": (TRIAGERS, lambda a, w: withdrawal.referral_clarify(actor=a, referral_id=w["referral"].pk,
                                                                            message="m")),
     "delivery_complete_manual": (MANUAL_SUBMITTERS, lambda a, w: outbox_actions.delivery_complete_manual(

@@ -40,7 +40,7 @@ def test_every_referral_endpoint_is_covered_here():
     # another platform's rows 404 row by row: tests/referral/test_withdraw_and_clarify.py.
     assert routes == {"referrals/", "referrals/<int:pk>/", "referrals/<int:pk>/status/", "referrals/status/",
                       "referrals/withdraw/", "referrals/<int:pk>/withdraw/", "referrals/<int:pk>/clarify/",
-                      "referrals/<int:pk>/order/"}
+                      "referrals/<int:pk>/order/", "referrals/<int:pk>/scrutiny/"}
 
 
 @pytest.mark.parametrize("method, path, body", REFERRAL_ENDPOINTS)

@@ -440,3 +440,78 @@ def test_the_art_8_report_counts_what_sql_counts(api, browser, analyst, supervis
     assert api(liaison_a).get("/api/v1/reports/tco/", {"from": today, "to": today}).status_code == 403
     assert browser(liaison_a).get("/orders/report/").status_code == 403
     assert browser(supervisor).get("/orders/report/?from=x&to=y").status_code == 400
+
+
+# --- the cross-border copy and the host State's scrutiny (Art 4) -----------------------------------------------
+
+
+@pytest.fixture
+def irish_platform(db):
+    from tests.conftest import INFORMED, make_platform
+
+    return make_platform("irishhost", ["irishhost.example"], legal={**INFORMED, "main_establishment": "IE"})
+
+
+def test_the_host_states_authority_gets_its_copy(analyst, supervisor, case, irish_platform, settings):
+    from devtools.smtp_sink import SmtpSink
+    from referral.models import Delivery
+    from referral.outbox import dispatcher
+
+    with SmtpSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        platform_services.platform_create(
+            actor=None, slug="ie-authority", name="An Garda Síochána (TCO)", domains=[], kind="authority",
+            legal={"main_establishment": "IE", "languages": ["en"]},
+            contact_points=[{"channel": "email", "endpoint": "tco@authority.example"}])
+        item = propose(analyst, case, host="irishhost.example/v/")
+        referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                         order=ORDER).referrals.get()
+        copy = Delivery.objects.get(event="orders.copy")
+        assert list(copy.referrals.all()) == [referral] and copy.contact_point.platform.slug == "ie-authority"
+        Delivery.objects.filter(pk=copy.pk).update(next_attempt_at=referral.created_at)
+        dispatcher.dispatch_due()
+        [mail] = [m for m in sink.messages if m.rcpt_tos == ["tco@authority.example"]]
+    assert "Copy of removal order" in " ".join(mail.message["Subject"].split())
+    assert any(p.get_content_type() == "application/pdf" for p in mail.message.iter_attachments())
+    order = RemovalOrder.objects.get(referral=referral)
+    assert order.copy_to_host_authority and order.copy_sent_at is not None
+    # The platform's own message is still being retried (its endpoint answers nothing): the copy moved nothing.
+    assert Referral.objects.get(pk=referral.pk).status == "queued"
+
+
+def test_without_a_known_authority_the_order_goes_and_supervisors_are_told(analyst, supervisor, case, irish_platform):
+    from alerts.models import Alert
+    from referral.models import Delivery
+
+    item = propose(analyst, case, host="irishhost.example/v/")
+    referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                     order=ORDER).referrals.get()
+    assert not Delivery.objects.filter(event="orders.copy").exists()
+    assert Delivery.objects.filter(referrals=referral, event="referrals.created").exists()
+    assert str(referral.pk) in Alert.objects.get(kind="order_copy_missing").message
+
+
+def test_an_infringement_finding_makes_the_order_lapse(api, analyst, supervisor, case, order_referral, liaison_a):
+    from referral.models import Delivery
+
+    client = api(supervisor)
+    r = client.post(f"/api/v1/referrals/{order_referral.pk}/scrutiny/", {"decision": "infringement",
+                                                                        "note": "Satire, Art 1(3)"}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "withdrawn" and r.json()["order"]["scrutiny_decision"] == "infringement"
+    told = Delivery.objects.get(event="referrals.withdrawn")
+    assert "lapsed" in told.message and "reinstate" in told.message
+    again = client.post(f"/api/v1/referrals/{order_referral.pk}/scrutiny/", {"decision": "no_infringement"},
+                        format="json")
+    assert again.status_code == 409
+    assert api(liaison_a).post(f"/api/v1/referrals/{order_referral.pk}/scrutiny/", {"decision": "infringement"},
+                               format="json").status_code == 403
+    assert client.post(f"/api/v1/referrals/{order_referral.pk}/scrutiny/", {"decision": "maybe"},
+                       format="json").status_code == 400
+
+
+def test_no_infringement_is_recorded_and_changes_nothing_else(api, supervisor, order_referral):
+    r = api(supervisor).post(f"/api/v1/referrals/{order_referral.pk}/scrutiny/", {"decision": "no_infringement"},
+                             format="json")
+    assert r.status_code == 200 and r.json()["status"] == "queued"
+    assert r.json()["order"]["scrutiny_decision"] == "no_infringement"
