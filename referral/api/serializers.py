@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from cases.serializers import iso
+from liveness.selectors import liveness_for
 from referral.actions.orders import CANNOT_EXECUTE_REASONS, TERRITORIAL_SCOPES, order_json
 from referral.actions.outcomes import LIAISON_STATUSES
 from referral.models import Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
@@ -66,12 +67,14 @@ class ReferralOut(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     order = serializers.SerializerMethodField(help_text="A removal order's Annex I content; null for a referral.")
     clock = serializers.SerializerMethodField(help_text="{due_at, paused, paused_reason}")
+    liveness = serializers.SerializerMethodField(help_text=(
+        "The desk's own checks of the URL: {state: pending|online|offline|unknown, checked_at, offline_at, checks}"))
 
     class Meta:
         model = Referral
         fields = ["id", "item", "url", "canonical_url", "kind", "categories", "platform", "instrument", "status",
                   "due_at", "sent_at", "acknowledged_at", "outcome_at", "action_taken_at", "platform_reference",
-                  "note", "updated_at", "order", "clock"]
+                  "note", "updated_at", "order", "clock", "liveness"]
 
     @staticmethod
     def _order(obj):
@@ -82,6 +85,9 @@ class ReferralOut(serializers.ModelSerializer):
 
     def get_clock(self, obj) -> dict:
         return clock_json(obj.due_at, self._order(obj))
+
+    def get_liveness(self, obj) -> dict:
+        return liveness_json(liveness_for([obj.pk])[obj.pk])
 
 
 class ReferralStatusIn(serializers.Serializer):
@@ -176,9 +182,12 @@ REFERRAL_FIELDS = ("id", "item_id", "item__url", "item__canonical_url", "item__k
                    "action_taken_at", "platform_reference", "note", "updated_at")
 
 
-def referral_row_json(row: dict, order: RemovalOrder | None = None) -> dict:
+def referral_row_json(row: dict, order: RemovalOrder | None = None, liveness: dict | None = None) -> dict:
     """A referral as GET /api/v1/referrals/{id}/ shows it, from a `.values(*REFERRAL_FIELDS)` row and, for a
-    removal order, its RemovalOrder (referral/selectors.py orders_for: one query for a page)."""
+    removal order, its RemovalOrder (referral/selectors.py orders_for: one query for a page); `liveness` from
+    liveness.selectors.liveness_for (the desk's own checks; left out: read here, one query)."""
+    if liveness is None:
+        liveness = liveness_for([row["id"]])[row["id"]]
     return {
         "id": row["id"], "item": row["item_id"], "url": row["item__url"], "canonical_url": row["item__canonical_url"],
         "kind": row["item__kind"], "categories": row["item__categories"], "platform": row["platform__slug"],
@@ -187,7 +196,13 @@ def referral_row_json(row: dict, order: RemovalOrder | None = None) -> dict:
         "outcome_at": iso(row["outcome_at"]), "action_taken_at": iso(row["action_taken_at"]),
         "platform_reference": row["platform_reference"], "note": row["note"], "updated_at": iso(row["updated_at"]),
         "order": order_json(order), "clock": clock_json(row["due_at"], order),
+        "liveness": liveness_json(liveness),
     }
+
+
+def liveness_json(liveness: dict) -> dict:
+    return {"state": liveness["state"], "checked_at": iso(liveness["checked_at"]),
+            "offline_at": iso(liveness["offline_at"]), "checks": liveness["checks"]}
 
 
 def clock_json(due_at, order) -> dict:
@@ -196,7 +211,8 @@ def clock_json(due_at, order) -> dict:
             "paused_reason": order.paused_reason if order else ""}
 
 
-def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | None | bool = True) -> dict:
+def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | None | bool = True,
+                  liveness: dict | None = None) -> dict:
     """A referral instance (its item loaded) as GET /api/v1/referrals/{id}/ shows it. `order`: its RemovalOrder
     when the caller read it (None: it has none); left out, it is read here for a removal order."""
     item = referral.item
@@ -210,4 +226,4 @@ def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | 
         "due_at": referral.due_at, "sent_at": referral.sent_at, "acknowledged_at": referral.acknowledged_at,
         "outcome_at": referral.outcome_at, "action_taken_at": referral.action_taken_at,
         "platform_reference": referral.platform_reference, "note": referral.note, "updated_at": referral.updated_at,
-    }, order)
+    }, order, liveness)

@@ -19,6 +19,7 @@ from core.permissions import (
     IsSupervisor,
     IsUnitStaff,
 )
+from liveness.selectors import liveness_for
 from platforms import directory
 from referral import order_document, tco_report
 from referral import selectors as referral_selectors
@@ -123,7 +124,9 @@ class ReferralList(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*referral_s.REFERRAL_FIELDS))
         orders = referral_selectors.orders_for(rows)
-        return self.get_paginated_response([referral_s.referral_row_json(row, orders.get(row["id"])) for row in rows])
+        checked = liveness_for([row["id"] for row in rows])
+        return self.get_paginated_response([referral_s.referral_row_json(row, orders.get(row["id"]), checked[row["id"]])
+                                            for row in rows])
 
 
 class ReferralDetail(generics.RetrieveAPIView):
@@ -234,12 +237,14 @@ class ReferralBulkStatus(APIView):
         orders = referral_selectors.orders_for([{"id": r["referral"].pk, "instrument": r["referral"].instrument}
                                                 for r in recorded if "referral" in r])
         slug = directory.slug_of(request.user.platform_id)
+        checked = liveness_for([r["referral"].pk for r in recorded if "referral" in r])
         results = []
         for n in range(len(rows)):
             answer = answers.get(n) or next(done)
             if "referral" in answer:
                 referral = answer["referral"]
-                answer = {**answer, "referral": referral_s.referral_json(referral, slug, orders.get(referral.pk))}
+                answer = {**answer, "referral": referral_s.referral_json(referral, slug, orders.get(referral.pk),
+                                                                         checked[referral.pk])}
             results.append(answer)
         return Response({"results": results})
 

@@ -14,6 +14,7 @@ from core.form_rendering import FAST_RENDERER
 from core.paging import keyset_page
 from core.roles import DECIDERS, TRIAGERS, has_role
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
+from liveness.selectors import liveness_panel
 from referral import order_document, tco_report
 from referral import selectors as referral_selectors
 from referral.actions.withdrawal import WITHDRAWABLE
@@ -101,6 +102,7 @@ def referral_detail(request, pk: int):
     needs_info = referral.status == ReferralStatus.NEEDS_INFO
     context = {
         "referral": referral,
+        "liveness": liveness_panel(referral) if request.user.is_unit_staff else None,
         "deliveries": deliveries,
         "is_unit_staff": request.user.is_unit_staff,
         "withdraw_form": WithdrawForm() if has_role(request.user, DECIDERS) and referral.status in WITHDRAWABLE

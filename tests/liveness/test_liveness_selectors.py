@@ -40,3 +40,12 @@ def test_the_panel_shows_time_to_offline_beside_the_platforms_claim(received, pr
     assert panel["claimed_time_to_action"] == timedelta(minutes=30)
     html = render_to_string("liveness/_panel.html", {"liveness": panel})
     assert "Offline" in html and "404" in html and "1 h" in html and "30 min" in html
+
+
+def test_the_referral_api_and_page_show_the_desks_own_checks(api, browser, liaison_a, supervisor, approved_referral):
+    answer = api(liaison_a).get(f"/api/v1/referrals/{approved_referral.pk}/").json()
+    assert answer["liveness"] == {"state": "pending", "checked_at": None, "offline_at": None, "checks": 0}
+    listed = api(liaison_a).get("/api/v1/referrals/").json()["results"][0]
+    assert listed["liveness"]["state"] == "pending"
+    page = browser(supervisor).get(f"/referrals/{approved_referral.pk}/").content.decode()
+    assert "liveness" in page.lower()
