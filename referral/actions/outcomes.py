@@ -66,13 +66,16 @@ def referrals_move_locked(referral_ids: list[int], source: str, target: str, *, 
     Referral.objects.filter(pk__in=referral_ids, status=source).update(status=target, updated_at=now)
 
 
+CLOCK_SKEW = timedelta(minutes=5)  # a platform's clock may be this far from ours
+
+
 def _check_status_input(status: str, action_taken_at) -> None:
     if status not in LIAISON_STATUSES:
         raise InvalidInput(
             "Unknown status.",
             field_errors={"status": [f"'{status}' is not one of: {', '.join(sorted(LIAISON_STATUSES))}."]},
         )
-    if action_taken_at is not None and action_taken_at > timezone.now() + timedelta(minutes=5):
+    if action_taken_at is not None and action_taken_at > timezone.now() + CLOCK_SKEW:
         raise InvalidInput(
             "action_taken_at is in the future.", field_errors={"action_taken_at": ["Must not be in the future."]}
         )
@@ -83,6 +86,9 @@ def _apply_status(referral: Referral, *, status, platform_reference, note, actio
     """Set a liaison's answer on a locked referral (moves checked); returns the fields to save. A removal order's
     answer also goes to its locked RemovalOrder (`order`, saved by the caller): Annex II or III (`annex`)."""
     _check_referral_move(referral, status)
+    if action_taken_at is not None and referral.sent_at is not None and action_taken_at < referral.sent_at - CLOCK_SKEW:
+        raise InvalidInput("action_taken_at is before the platform received the referral.", field_errors={
+            "action_taken_at": [f"Not before the referral was received ({referral.sent_at:%Y-%m-%d %H:%M:%S} UTC)."]})
     extra = orders.order_answer(order, referral, status=status, now=now, **(annex or {}))
     referral.status = status
     fields = ["status", "updated_at"]

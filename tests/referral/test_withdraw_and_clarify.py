@@ -289,3 +289,19 @@ def test_a_removal_orders_hour_restarts_from_the_receipt_of_the_clarification(
     order.refresh_from_db()
     assert order.status == "acknowledged" and order.due_at == clarified.sent_at + timedelta(hours=1)
     assert bodies(receiver)[-1]["type"] == "referrals.clarified"
+
+
+def test_an_action_cannot_precede_the_platforms_receipt(tube, receiver, analyst, supervisor, case, tube_liaison, api):
+    from datetime import timedelta
+
+    referral = approve(analyst, supervisor, case, 30)
+    dispatcher.dispatch_due()
+    referral.refresh_from_db()
+    early = (referral.sent_at - timedelta(hours=1)).isoformat()
+    r = api(tube_liaison).post(f"/api/v1/referrals/{referral.pk}/status/",
+                               {"status": "removed", "action_taken_at": early}, format="json")
+    assert r.status_code == 400 and "action_taken_at" in r.json()["errors"]
+    skewed = (referral.sent_at - timedelta(minutes=2)).isoformat()  # within the clock tolerance
+    r = api(tube_liaison).post(f"/api/v1/referrals/{referral.pk}/status/",
+                               {"status": "removed", "action_taken_at": skewed}, format="json")
+    assert r.status_code == 200, r.content
