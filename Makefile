@@ -19,7 +19,7 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 
 ASSETS := static_build/vendor/htmx.min.js static_build/vendor/chart.umd.min.js
 
-.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search bench-liveness
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search bench-dashboard bench-liveness
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -68,7 +68,7 @@ clean:
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
 bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api bench-audit bench-approve \
-	bench-outcomes bench-search bench-liveness
+	bench-outcomes bench-search bench-dashboard bench-liveness
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
@@ -108,6 +108,11 @@ bench-outcomes: $(STAMP)
 # Search at 1,000,000 items, beside each query's SQL on the bare cursor.
 bench-search: $(STAMP)
 	$(BIN)/python -P bench/search.py
+
+# The dashboard and the period report over a year of referrals (BENCH_REFERRALS, default 1,000,000), beside
+# the raw SQL of the same aggregations.
+bench-dashboard: $(STAMP)
+	$(BIN)/python -P bench/dashboard.py
 
 # The first liveness check of 26,000 referrals (BENCH_REFERRALS) within the per-host limits, through a local proxy,
 # beside raw httpx doing the same GETs (docs/liveness.md).
