@@ -1,6 +1,9 @@
 """The API's pages: DRF's cursor pagination (newest first) and, for orders of several fields, a keyset page with
 the same answer's shape ({"next", "previous", "results"}; core/paging.py Keyset)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -9,12 +12,19 @@ from core.paging import Keyset
 
 
 class NewestFirstCursorPagination(CursorPagination):
-    """Cursor pagination, newest first: stable under inserts and cheap at any depth."""
+    """Cursor pagination, newest first: stable under inserts and cheap at any depth. A cursor whose position is not
+    a value of the ordering field (tampered, or from another list) is the API's 404 "Invalid cursor", never a 500."""
 
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, OverflowError, DataError, DjangoValidationError) as exc:
+            raise NotFound(self.invalid_cursor_message) from exc
 
 
 class KeysetPagination(BasePagination):

@@ -1,6 +1,9 @@
 """API v1: review decisions, referrals and the platform's answers, the outbox."""
 
+from datetime import timedelta
+
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -101,9 +104,17 @@ class ItemBulkReject(APIView):
                                                    reason=data.validated_data["reason"]))
 
 
+def validate_utc_offset(value) -> None:
+    """PostgreSQL takes UTC offsets up to ±15:59; Python's parser takes up to ±23:59."""
+    offset = value.utcoffset() if value is not None else None
+    if offset is not None and abs(offset) > timedelta(hours=15, minutes=59):
+        raise DjangoValidationError("A UTC offset between -15:59 and +15:59.")
+
+
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
+                                                     validators=[validate_utc_offset])
 
     class Meta:
         model = Referral
