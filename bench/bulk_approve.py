@@ -81,7 +81,8 @@ def raw_approval(item_ids: list[int], platform_id: int, contact_point_id: int, b
              "created_at": now, "updated_at": now} for rid, iid in zip(referral_ids, item_ids, strict=True)])
         deliveries = [(uuid.uuid4(), referral_ids[i:i + batch]) for i in range(0, len(referral_ids), batch)]
         _copy(cursor, Delivery, [
-            {"id": did, "contact_point_id": contact_point_id, "status": "pending", "attempts": 0, "attempt_base": 0,
+            {"id": did, "contact_point_id": contact_point_id, "event": "referrals.created", "message": "",
+             "status": "pending", "attempts": 0, "attempt_base": 0,
              "next_attempt_at": now, "last_error": "", "external_reference": "", "created_at": now}
             for did, _ in deliveries])
         _copy(cursor, through, [{"delivery_id": did, "referral_id": rid} for did, rids in deliveries for rid in rids])

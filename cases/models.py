@@ -135,6 +135,8 @@ class Item(models.Model):
             # Review's order (threat to life, priority, oldest proposal), of the proposed items alone: small.
             models.Index(fields=["-threat_to_life", "-priority", "proposed_at", "id"], name="item_review_idx",
                          condition=Q(status="proposed")),
+            # Review's counts per platform: an index-only scan of the proposals' platforms.
+            models.Index(fields=["platform"], name="item_proposed_platform_idx", condition=Q(status="proposed")),
         ]
 
     def __str__(self) -> str:
