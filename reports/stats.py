@@ -79,7 +79,8 @@ def _aggregates() -> dict:
                                                    sent_at__isnull=False, action_taken_at__isnull=False,
                                                    removal_time__lte=timedelta(hours=1))),
     }
-    counts |= {column: Count("id", filter=JSONArrayContains("item__categories", value))
+    # In a Q: Count compiles a bare expression filter with its generic as_sql, a Q through its vendor form (SQLite).
+    counts |= {column: Count("id", filter=Q(JSONArrayContains("item__categories", value)))
                for column, value in zip(CATEGORY_COLUMNS, Category.values, strict=True)}
     for measure in _DURATIONS:
         counts |= _histogram(measure)
