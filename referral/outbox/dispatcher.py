@@ -212,6 +212,8 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
                 finished, urgent = [], False
             if time.monotonic() >= deadline and not inflight:
                 break
+        if finished:  # sent, not yet recorded when the time budget ran out: recorded now, never left to the lease
+            totals.update(_record(finished))
         for q in queued.values():  # claimed but never sent (time budget spent): due again at once
             while q:
                 _give_back(q.popleft())

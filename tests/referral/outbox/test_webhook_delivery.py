@@ -201,3 +201,20 @@ def test_the_dispatcher_refuses_to_send_inside_a_transaction(platform, receiver,
         dispatcher.dispatch_due()
     assert receiver.requests == []
     assert dispatcher.dispatch_due() == {"sent": 1}  # outside one, it sends
+
+
+def test_results_finished_as_the_time_budget_runs_out_are_recorded(platform, receiver, analyst, supervisor, case,
+                                                                   settings):
+    """A send that completes after the run's deadline, while others still wait in its queue, is recorded before the
+    run ends (it was once dropped, and the delivery sent again after its lease ran out)."""
+    settings.DELIVERY_PER_CONTACT_POINT_CONCURRENCY = 1
+    settings.DELIVERY_BATCH_WINDOW_SECONDS = 0
+    receiver.delay = 0.4
+    for n in range(4):
+        approve_one(analyst, supervisor, case, url=f"https://tube.example/watch?v=budget{n}")
+    counts = dispatcher.dispatch_due(time_budget=0.1, linger=0)
+    assert counts.get("sent") == 1, counts
+    assert len(receiver.requests) == 1
+    statuses = sorted(Delivery.objects.values_list("status", "lease_until"), key=lambda row: row[0])
+    assert [s for s, _ in statuses].count("sent") == 1
+    assert all(lease is None for _, lease in statuses)  # the others given back, none left claimed
