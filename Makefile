@@ -115,7 +115,7 @@ bench-dashboard: $(STAMP)
 	$(BIN)/python -P bench/dashboard.py
 
 # The first liveness check of 26,000 referrals (BENCH_REFERRALS) within the per-host limits, through a local proxy,
-# beside raw httpx doing the same GETs (docs/liveness.md).
+# beside raw httpx doing the same GETs (docs/verification.md).
 bench-liveness: $(STAMP)
 	$(BIN)/python -P bench/liveness.py
 

@@ -339,7 +339,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
     # Recomputes the dashboard's daily counts of the days whose referrals changed since the last run.
     "reports-refresh": {"task": "reports.refresh", "schedule": 60.0},
-    "liveness-sweep": {"task": "liveness.schedule", "schedule": float(DELIVERY_SWEEP_SECONDS)},  # docs/liveness.md
+    "liveness-sweep": {"task": "liveness.schedule", "schedule": float(DELIVERY_SWEEP_SECONDS)},  # docs/verification.md
     # Verifies the chain and its checkpoints every night; an alert when they do not hold.
     "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
 }
@@ -373,7 +373,7 @@ UNIT_CONTACT_EMAIL = env_str("UNIT_CONTACT_EMAIL", "")
 # Art 3(2): a platform's first removal order waits this long after the procedure information was sent to it.
 ORDER_PRE_INFORMATION_HOURS = env_int("ORDER_PRE_INFORMATION_HOURS", 12)
 
-# --- Liveness: the desk checks referred URLs itself (docs/liveness.md; beat: liveness-sweep; knobs: liveness/conf.py)
+# --- Liveness: the desk checks referred URLs itself (docs/verification.md; beat: liveness-sweep; liveness/conf.py)
 LIVENESS_SCHEDULE = [int(s) for s in env_list("LIVENESS_SCHEDULE", "900,3600,21600,86400,259200")]  # s after receipt
 LIVENESS_PROXY, LIVENESS_CA_BUNDLE = env_str("LIVENESS_PROXY"), env_str("LIVENESS_CA_BUNDLE")  # egress; its CAs
 LIVENESS_HOST_CONCURRENCY = env_int("LIVENESS_HOST_CONCURRENCY", 4)  # checks of one host in flight, all workers

@@ -1,7 +1,7 @@
 """The liveness settings. Those a deployer sets most (LIVENESS_SCHEDULE, LIVENESS_PROXY, LIVENESS_CA_BUNDLE,
 LIVENESS_HOST_CONCURRENCY, LIVENESS_HOST_INTERVAL_MS) are in config/settings.py; the tuning knobs below are read
 from the environment here, with these defaults (config/settings.py stays under the layout's 400 lines). A Django
-setting of the same name wins over both (tests override them so). docs/liveness.md describes each."""
+setting of the same name wins over both (tests override them so). docs/verification.md describes each."""
 
 import os
 
