@@ -173,8 +173,10 @@ class Delivery(models.Model):
         "platforms.ContactPoint", on_delete=models.PROTECT, related_name="deliveries"
     )
     referrals = models.ManyToManyField(Referral, related_name="deliveries")
-    event = models.CharField(max_length=32, choices=DeliveryEvent.choices, default=DeliveryEvent.CREATED)
-    message = models.TextField(blank=True)  # the reason of a withdrawal, the text of a clarification
+    # Defaults in the database too, so that rows written by COPY (bulk approval, loaders) need not name them.
+    event = models.CharField(max_length=32, choices=DeliveryEvent.choices, default=DeliveryEvent.CREATED,
+                             db_default=DeliveryEvent.CREATED)
+    message = models.TextField(blank=True, default="", db_default="")  # a withdrawal's reason, a clarification
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
