@@ -68,3 +68,19 @@ def report_rows(report: dict) -> tuple[list[str], list[list]]:
     offline = report["verified_offline_rate"]
     rows.append(["verified_offline", "rate", "not measured yet" if offline is None else _share(offline)])
     return ["section", "key", "value"], rows
+
+
+OPERATION_HEADER = ["platform", "logged", "approved", "sent", "acknowledged", "removed", "withdrawn",
+                    "verified_offline", "median_approval_to_removal_minutes"]
+
+
+def operation_rows(board: dict) -> tuple[list[str], list[list]]:
+    """The operation's board: a line per platform, then the total."""
+    out = []
+    for row in [*board["rows"], board["total"]]:
+        offline = row["verified_offline"]
+        out.append([row["platform"], row["logged"], row["approved"], row["sent"], row["acknowledged"], row["removed"],
+                    row["withdrawn"], "not measured yet" if offline is None else _share(offline),
+                    "" if row["median_approval_to_removal_minutes"] is None
+                    else row["median_approval_to_removal_minutes"]])
+    return OPERATION_HEADER, out

@@ -68,3 +68,18 @@ class DashboardFilterForm(PeriodForm):
         return Filters(date_from=data["from"], date_to=data["to"],
                        platform_id=int(data["platform"]) if data["platform"] else None, case_id=data["case"],
                        group_id=int(data["group"]) if data["group"] else None, instrument=data["instrument"] or "")
+
+
+class OperationForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    starts_at = forms.DateTimeField(label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    cases = forms.CharField(label="Case numbers (comma-separated)", max_length=2000)
+    units = forms.CharField(label="Participating units (one per line)", required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_cases(self) -> list[int]:
+        try:
+            return sorted({int(part) for part in self.cleaned_data["cases"].replace(" ", "").split(",") if part})
+        except ValueError as exc:
+            raise forms.ValidationError("Case numbers, separated by commas.") from exc

@@ -6,6 +6,7 @@ The dashboard and the period report read these rows (a year is some thousands of
 last run (by Referral.updated_at), `manage.py rebuild_stats` all of them. Nothing else writes here.
 """
 
+from django.conf import settings
 from django.db import models
 
 from reports.buckets import BUCKETS, MEASURES
@@ -89,3 +90,26 @@ class StatsWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"refreshed through {self.refreshed_through}"
+
+
+class Operation(models.Model):
+    """A Referral Action Day: a named period, its cases and the units taking part. Its board counts the items of
+    its cases logged in the period and their referrals; closing it (reports/actions.py) fixes its report. Closed is
+    `closed_at` set: it only ever closes once."""
+
+    name = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    cases = models.ManyToManyField("cases.Case", related_name="+")
+    units = models.TextField(blank=True, help_text="The participating units, one per line.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,14 +1,17 @@
 """The dashboard in real Chromium: the charts drawn by Chart.js from the tables (no CSP violation), filtered by
-platform through the form, the per-day CSV downloaded and equal to the referrals in SQL. Screenshot dashboard.png
-(docs/screenshots/ with `make screenshots`)."""
+platform through the form, the per-day CSV downloaded and equal to the referrals in SQL; an operation's board
+showing a removal without a reload. Screenshots dashboard.png and operation-board.png (docs/screenshots/ with
+`make screenshots`)."""
 
 import csv
 import io
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from playwright.sync_api import expect
 
+from referral.actions import outcomes
 from referral.models import Referral
 from reports import stats
 from tests.browser.conftest import login
@@ -57,3 +60,25 @@ def test_dashboard_filters_by_platform_and_downloads_its_csv(page, screenshot, a
         Referral.objects.filter(platform=platform_b, status="withdrawn").count()
     screenshot(page, "dashboard.png")
     assert violations == []
+
+
+def test_operation_board_updates_by_itself_when_a_referral_is_removed(page, screenshot, analyst, supervisor,
+                                                                       liaison_a, liaison_b, fortnight):
+    from reports import actions
+    from reports import operations as board_selectors
+
+    start = fortnight["start"]
+    operation = actions.operation_create(actor=supervisor, name="RAD November", starts_at=start,
+                                         ends_at=start + timedelta(days=5), case_ids=[fortnight["cases"][0].pk],
+                                         units="NL IRU")
+    removed = board_selectors.board(analyst, operation)["total"]["removed"]
+    login(page, analyst)
+    page.goto(f"/operations/{operation.pk}/")
+    expect(page.locator("#operation-removed")).to_have_text(str(removed))
+    waiting = Referral.objects.filter(item__case=fortnight["cases"][0], created_at__lt=operation.ends_at,
+                                      status__in=["sent", "acknowledged"]).first()
+    liaison = liaison_a if waiting.platform_id == liaison_a.platform_id else liaison_b
+    outcomes.referral_record_status(actor=liaison, referral_id=waiting.pk, status="removed")
+    # No reload: htmx asks for the rows every 10 s.
+    expect(page.locator("#operation-removed")).to_have_text(str(removed + 1), timeout=25_000)
+    screenshot(page, "operation-board.png")
