@@ -4,7 +4,8 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund && mkdir -p static_build/vendor \
     && cp node_modules/htmx.org/dist/htmx.min.js static_build/vendor/ \
-    && cp node_modules/chart.js/dist/chart.umd.min.js static_build/vendor/
+    && cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+       static_build/vendor/
 
 FROM python:3.11-slim-bookworm
 

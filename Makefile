@@ -17,7 +17,8 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	ALLOW_PRIVATE_ENDPOINTS=1 FAST_PASSWORD_HASHER=1 \
 	SECRET_KEY=test-only-not-secret
 
-ASSETS := static_build/vendor/htmx.min.js static_build/vendor/chart.umd.min.js
+# chart.js's source map too: collectstatic's manifest storage follows the file's sourceMappingURL and fails without it.
+ASSETS := static_build/vendor/htmx.min.js static_build/vendor/chart.umd.min.js static_build/vendor/chart.umd.min.js.map
 
 .PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search bench-dashboard bench-liveness
 
@@ -37,6 +38,7 @@ $(ASSETS) &: package.json package-lock.json
 	mkdir -p static_build/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static_build/vendor/htmx.min.js
 	cp node_modules/chart.js/dist/chart.umd.min.js static_build/vendor/chart.umd.min.js
+	cp node_modules/chart.js/dist/chart.umd.min.js.map static_build/vendor/chart.umd.min.js.map
 
 assets: $(ASSETS)
 
