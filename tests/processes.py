@@ -42,7 +42,10 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        from tests.conftest import UNIT_AUTHORITY  # the processes issue removal orders as the test unit too
+
+        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **UNIT_AUTHORITY, **env}, stdout=log,
+                                stderr=subprocess.STDOUT)
         self.procs.append((name, proc))
         return proc
 

@@ -136,8 +136,10 @@ def test_deleting_a_platform_records_it_and_what_went_with_it(admin_client, admi
     assert res.status_code == 302 and not Platform.objects.filter(pk=platform.pk).exists()
     evts = [e for e in events() if e.verb.startswith("admin.")]  # not make_platform's own event
     by_verb = {e.verb: e for e in evts}
-    assert set(by_verb) == {"admin.platform.deleted", "admin.contactpoint.deleted", "admin.platformdomain.deleted"}
-    assert len(evts) == 3 and all(e.actor == admin_user for e in evts)
+    # The platform's legal directory (test platforms have one: tests/conftest.py INFORMED) goes with it, audited too.
+    assert set(by_verb) == {"admin.platform.deleted", "admin.contactpoint.deleted", "admin.platformdomain.deleted",
+                            "admin.platformlegal.deleted"}
+    assert len(evts) == 4 and all(e.actor == admin_user for e in evts)
     assert by_verb["admin.contactpoint.deleted"].object_id == str(cp.pk)
     assert by_verb["admin.platformdomain.deleted"].before["domain"] == "gone.example"
     assert by_verb["admin.platform.deleted"].before["slug"] == "gone"

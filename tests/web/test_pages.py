@@ -500,7 +500,8 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
         (supervisor, "/referrals/", 6, "/referrals/", shown),  # session, user, referrals with item and platform
         (analyst, "/referrals/?status=queued", 4, "/referrals/", shown),
         (liaison_a, "/referrals/", 5, "/referrals/", shown),  # ... and the liaison's platform, named in the page
-        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 8, None, 0),  # + referral, deliveries, attempts
+        # + referral, deliveries, attempts, and the liveness panel (the referral's state, its checks)
+        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 10, None, 0),
     ]
     for user, path, budget, rows_of, expected in visits:
         client = browser(user)
