@@ -2,7 +2,9 @@
 (analysts and supervisors). The services check the role and the referral's status again."""
 
 from django.contrib import messages
+from django.http import QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.access import role_required, show_domain_error
@@ -68,5 +70,6 @@ def referrals_bulk_withdraw(request):
                                           "The platforms are being told.")
             for error in result["errors"][:20]:
                 messages.warning(request, error["detail"])
-    # Back to the same page of the list (filters and cursor kept); only our own list's query is accepted.
-    return redirect(f"/referrals/?{back}" if back and "\n" not in back and "//" not in back else "/referrals/")
+    # Back to the same page of the list (filters and cursor kept): the query string re-encoded, never a location.
+    query = QueryDict(back).urlencode()
+    return redirect(f"{reverse('referral-list')}?{query}" if query else reverse("referral-list"))

@@ -79,3 +79,11 @@ def test_bulk_withdrawal_from_the_list_returns_to_the_same_page(browser, supervi
     assert page.count('name="referrals"') == 1  # the withdrawn ones left the queued list
     res = client.post("/referrals/withdraw/", {"referrals": ["x"], "reason": ""}, follow=True)
     assert res.status_code == 200 and "Nothing was withdrawn" in res.content.decode()
+
+
+def test_the_way_back_is_always_the_referral_list(browser, supervisor, referrals):
+    client = browser(supervisor)
+    for back in ("status=queued\r\nSet-Cookie: x=1", "//evil.example/", "https://evil.example/?a=1"):
+        res = client.post("/referrals/withdraw/", {"referrals": [referrals[0].pk], "reason": "x", "next": back})
+        assert res.status_code == 302 and res["Location"].startswith("/referrals/"), (back, res["Location"])
+        assert "\n" not in res["Location"] and "evil.example/" not in res["Location"].split("?")[0]
