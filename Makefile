@@ -20,7 +20,7 @@ TEST_ENV = REDIS_URL=$${TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 # chart.js's source map too: collectstatic's manifest storage follows the file's sourceMappingURL and fails without it.
 ASSETS := static_build/vendor/htmx.min.js static_build/vendor/chart.umd.min.js static_build/vendor/chart.umd.min.js.map
 
-.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search bench-dashboard bench-liveness
+.PHONY: run test screenshots install assets lint bench bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api clean bench-audit bench-approve bench-outcomes bench-search bench-dashboard bench-liveness bench-review-job
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -70,7 +70,7 @@ clean:
 
 # Benchmarks (not part of the tests): PostgreSQL and Redis on localhost, as for `make test`.
 bench: bench-dispatch bench-intake bench-queue bench-pages bench-faults bench-api bench-audit bench-approve \
-	bench-outcomes bench-search bench-dashboard bench-liveness
+	bench-outcomes bench-search bench-dashboard bench-liveness bench-review-job
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python -P bench/dispatch.py
@@ -98,6 +98,10 @@ bench-api: $(BENCH_STAMP)
 # The audit chain: writers with and without the global lock it had, the sealer, verification (docs/benchmarks.md).
 bench-audit: $(STAMP)
 	$(BIN)/python -P bench/audit_chain.py
+
+# Approve every proposal matching a filter (a review job, 26,000), beside one bulk approval of as many.
+bench-review-job: $(STAMP)
+	$(BIN)/python -P bench/review_job.py
 
 # Bulk approval of 26,000 items in one call, beside the same rows written by plain psycopg2.
 bench-approve: $(STAMP)
