@@ -48,4 +48,6 @@ def test_the_referral_api_and_page_show_the_desks_own_checks(api, browser, liais
     listed = api(liaison_a).get("/api/v1/referrals/").json()["results"][0]
     assert listed["liveness"]["state"] == "pending"
     page = browser(supervisor).get(f"/referrals/{approved_referral.pk}/").content.decode()
-    assert "liveness" in page.lower()
+    assert "Online or not: the desk&#x27;s own checks" in page or "Online or not: the desk's own checks" in page
+    liaison_page = browser(liaison_a).get(f"/referrals/{approved_referral.pk}/").content.decode()
+    assert "the desk" not in liaison_page and "own checks" not in liaison_page  # the unit's evidence, not theirs
