@@ -18,36 +18,37 @@ def _form_problems(form) -> str:
     return " ".join(" ".join(errors) for errors in form.errors.values())
 
 
+def _on_referral_page(request, pk: int, form, act, *, refused: str, done: str):
+    """One form of the referral page: `act(cleaned data)` when the form is valid; the outcome as a message, and
+    back to the page."""
+    if not form.is_valid():
+        messages.error(request, f"{refused} {_form_problems(form)}")
+        return redirect("referral-detail", pk=pk)
+    try:
+        act(form.cleaned_data)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("referral-detail", pk=pk)
+
+
 @require_POST
 @role_required(*DECIDERS)
 def referral_withdraw(request, pk: int):
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Referral {pk} was not withdrawn. {_form_problems(form)}")
-    else:
-        try:
-            withdrawal.referral_withdraw(actor=request.user, referral_id=pk, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            show_domain_error(request, exc)
-        else:
-            messages.success(request, f"Referral {pk} withdrawn; the platform is being told.")
-    return redirect("referral-detail", pk=pk)
+    return _on_referral_page(
+        request, pk, WithdrawForm(request.POST),
+        lambda data: withdrawal.referral_withdraw(actor=request.user, referral_id=pk, reason=data["reason"]),
+        refused=f"Referral {pk} was not withdrawn.", done=f"Referral {pk} withdrawn; the platform is being told.")
 
 
 @require_POST
 @role_required(*TRIAGERS)
 def referral_clarify(request, pk: int):
-    form = ClarifyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing was sent. {_form_problems(form)}")
-    else:
-        try:
-            withdrawal.referral_clarify(actor=request.user, referral_id=pk, message=form.cleaned_data["message"])
-        except DomainError as exc:
-            show_domain_error(request, exc)
-        else:
-            messages.success(request, f"Your answer on referral {pk} is being sent to the platform.")
-    return redirect("referral-detail", pk=pk)
+    return _on_referral_page(
+        request, pk, ClarifyForm(request.POST),
+        lambda data: withdrawal.referral_clarify(actor=request.user, referral_id=pk, message=data["message"]),
+        refused="Nothing was sent.", done=f"Your answer on referral {pk} is being sent to the platform.")
 
 
 @require_POST
