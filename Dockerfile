@@ -26,6 +26,10 @@ COPY cases ./cases
 COPY intake ./intake
 COPY evidence ./evidence
 COPY referral ./referral
+COPY search ./search
+COPY notifications ./notifications
+COPY liveness ./liveness
+COPY reports ./reports
 COPY templates ./templates
 COPY static ./static
 COPY --from=assets /build/static_build ./static_build

