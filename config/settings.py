@@ -378,6 +378,9 @@ LIVENESS_SCHEDULE = [int(s) for s in env_list("LIVENESS_SCHEDULE", "900,3600,216
 LIVENESS_PROXY, LIVENESS_CA_BUNDLE = env_str("LIVENESS_PROXY"), env_str("LIVENESS_CA_BUNDLE")  # egress; its CAs
 LIVENESS_HOST_CONCURRENCY = env_int("LIVENESS_HOST_CONCURRENCY", 4)  # checks of one host in flight, all workers
 LIVENESS_HOST_INTERVAL_MS = env_int("LIVENESS_HOST_INTERVAL_MS", 50)  # between two starts of checks of one host
+# A new referral's message waits at most this long for the check just before sending (liveness.presend_check); content
+# found offline is not sent. An unknown or late check never holds it. 0: no check before sending.
+PRESEND_CHECK_SECONDS = env_float("PRESEND_CHECK_SECONDS", 3.0)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

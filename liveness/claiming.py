@@ -33,7 +33,7 @@ def lease_seconds() -> int:
 def claim_due(limit: int, *, now: datetime) -> list[Job]:
     """Claim up to `limit` checks due at `now`, oldest due first; returns them with their URL and host."""
     with transaction.atomic():
-        qs = (LivenessCheck.objects.filter(finished_at__isnull=True, due_at__lte=now)
+        qs = (LivenessCheck.objects.filter(finished_at__isnull=True, due_at__lte=now, presend=False)
               .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now)).order_by("due_at"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)

@@ -42,14 +42,15 @@ def ssl_context() -> ssl.SSLContext:
     return context
 
 
-def build_client(max_connections: int = 32) -> httpx.Client:
-    """The HTTP client of one run: no environment proxies or netrc (trust_env off), redirects followed here."""
+def build_client(max_connections: int = 32, *, timeout: float | None = None) -> httpx.Client:
+    """The HTTP client of one run: no environment proxies or netrc (trust_env off), redirects followed here;
+    `timeout` per request, LIVENESS_TIMEOUT_SECONDS unless given (the check before sending has less time)."""
     return httpx.Client(
         proxy=knob("LIVENESS_PROXY") or None,
         verify=ssl_context(),
         trust_env=False,
         follow_redirects=False,
-        timeout=httpx.Timeout(knob("LIVENESS_TIMEOUT_SECONDS")),
+        timeout=httpx.Timeout(timeout or knob("LIVENESS_TIMEOUT_SECONDS")),
         headers={"user-agent": knob("LIVENESS_USER_AGENT"), "accept": "text/html,application/xhtml+xml,*/*;q=0.8",
                  "accept-language": "en"},
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),

@@ -81,10 +81,18 @@ class LivenessCheck(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     via_proxy = models.BooleanField(default=False)
+    # The one check just before sending (liveness/presend.py), outside the schedule: sequence 0, never claimed by
+    # the scheduled checker; it decides whether the referral is sent at all.
+    presend = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["referral", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["referral", "sequence"], name="liveness_one_check_per_slot")]
+        ordering = ["referral", "-presend", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "sequence"], name="liveness_one_check_per_slot",
+                                    condition=Q(presend=False)),
+            models.UniqueConstraint(fields=["referral"], name="liveness_one_check_before_sending",
+                                    condition=Q(presend=True)),
+        ]
         indexes = [models.Index(fields=["due_at"], name="liveness_check_due_idx",
                                 condition=Q(finished_at__isnull=True))]
 

@@ -43,7 +43,7 @@ class Result:
     error: str = ""
 
 
-def _check_row(result: Result) -> LivenessCheck:
+def check_row(result: Result) -> LivenessCheck:
     answer = result.answer or Answer(url=result.job.url)
     return LivenessCheck(
         pk=result.job.check_id, started_at=result.started_at, finished_at=result.finished_at,
@@ -116,7 +116,7 @@ def record_results(results: list[Result]) -> Counter:
         counts["stale"] = len(results) - len(ours)
         if not ours:
             return +counts
-        LivenessCheck.objects.bulk_update([_check_row(r) for r, _ in ours], CHECK_FIELDS, batch_size=500)
+        LivenessCheck.objects.bulk_update([check_row(r) for r, _ in ours], CHECK_FIELDS, batch_size=500)
         referral_ids = sorted({r.job.referral_id for r, _ in ours})
         referrals = {row[0]: _Referral(*row) for row in Referral.objects.filter(pk__in=referral_ids).values_list(
             "pk", "sent_at", "instrument", "status", "approved_by_id", "item__proposed_by_id", "item__url")}

@@ -24,7 +24,7 @@ def liveness_panel(referral, *, history: int = 50) -> dict:
     last `history` checks with their evidence, newest first. Two queries."""
     state = LivenessState.objects.filter(referral_id=referral.pk).first()
     checks = list(LivenessCheck.objects.filter(referral_id=referral.pk, finished_at__isnull=False)
-                  .order_by("-sequence")[:history])
+                  .order_by("-sequence", "presend")[:history])
     next_due = (LivenessCheck.objects.filter(referral_id=referral.pk, finished_at__isnull=True)
                 .values_list("due_at", flat=True).first()) if state and not state.finished else None
     sent_at = referral.sent_at

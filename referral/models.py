@@ -25,6 +25,8 @@ class ReferralStatus(models.TextChoices):
     CANNOT_EXECUTE = "cannot_execute", "Cannot execute (removal order, Annex III)"
     FAILED = "failed", "Failed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    # The desk's check just before sending found the content gone: never sent (liveness/presend.py).
+    ALREADY_OFFLINE = "already_offline", "Not sent: already offline"
 
 
 # The one definition of "awaiting an outcome": no answer from the platform that settles the referral yet (a

@@ -97,6 +97,13 @@ def _unit_authority(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_check_before_sending(settings):
+    """Most tests dispatch right after approving: the message must be due at once. The check just before sending
+    (which holds a new message up to PRESEND_CHECK_SECONDS) is turned on by its own tests (tests/liveness/)."""
+    settings.PRESEND_CHECK_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fresh_platform_directory():
     """Each process keeps a snapshot of the platforms (platforms/directory.py), refreshed when a platform is saved
     or deleted. A test's rows are rolled back or flushed without either: start every test from the database."""

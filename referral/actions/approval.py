@@ -44,6 +44,8 @@ from referral.models import (
 )
 from referral.models import ReferralStatus as R
 
+PRESEND_TASK = "liveness.presend_check"  # liveness/tasks.py, sent by name (liveness sits above this app)
+
 
 def _due_at(instrument: str, contact_points, now):
     if instrument == Instrument.REMOVAL_ORDER:
@@ -108,13 +110,16 @@ def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -
     """
     size = max(contact_point.max_items_per_message, 1)
     window = settings.DELIVERY_BATCH_WINDOW_SECONDS if size > 1 else 0
+    # The message waits for the check just before sending (liveness.presend_check, nudged after commit), which makes
+    # it due as soon as its referrals are checked; it goes at this time whatever the check found out or not.
+    presend = max(settings.PRESEND_CHECK_SECONDS, 0)
     through = Delivery.referrals.through
     entries, links, remaining = [], [], list(referral_ids)
     if window and remaining:
         qs = Delivery.objects.filter(
             contact_point=contact_point, event=DeliveryEvent.CREATED, status=DeliveryStatus.PENDING, attempts=0,
             payload__isnull=True,
-            lease_until__isnull=True, next_attempt_at__gt=now,
+            lease_until__isnull=True, next_attempt_at__gt=now, created_at__gte=now - timedelta(seconds=window),
         ).order_by("created_at")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, no_key=True)
@@ -131,13 +136,15 @@ def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -
     chunks = [remaining[start:start + size] for start in range(0, len(remaining), size)]
     deliveries = [uuid.uuid4() for _ in chunks]
     _insert(Delivery, ("id", "contact_point_id", "next_attempt_at"),
-            [(d, contact_point.pk, now + timedelta(seconds=window)) for d in deliveries], now=now)
+            [(d, contact_point.pk, now + timedelta(seconds=max(window, presend))) for d in deliveries], now=now)
     after = {"contact_point": contact_point.pk, "channel": contact_point.channel}
     for delivery, chunk in zip(deliveries, chunks, strict=True):
         links += [(delivery, r) for r in chunk]
         entries.append({"actor": actor, "verb": "delivery.queued", "object_type": "delivery", "object_id": delivery,
                         "after": {**after, "referrals": chunk}})
     _insert(through, ("delivery_id", "referral_id"), links, now=now)
+    if presend:
+        send_task_on_commit(PRESEND_TASK)
     return entries
 
 

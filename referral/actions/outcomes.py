@@ -28,7 +28,8 @@ LIAISON_STATUSES = {R.ACKNOWLEDGED, R.CANNOT_EXECUTE} | OUTCOMES
 # unit's clarification (back to acknowledged: waiting for the outcome again). Any referral without a final outcome
 # can be withdrawn (referral/actions/withdrawal.py), a failed one too.
 REFERRAL_ALLOWED: dict[str, set[str]] = {
-    R.QUEUED: {R.SENT, R.FAILED, R.WITHDRAWN, R.ACKNOWLEDGED, R.CANNOT_EXECUTE} | OUTCOMES,
+    # already_offline: the check just before sending found the content gone; it is never sent (actions/presend.py).
+    R.QUEUED: {R.SENT, R.FAILED, R.WITHDRAWN, R.ACKNOWLEDGED, R.CANNOT_EXECUTE, R.ALREADY_OFFLINE} | OUTCOMES,
     R.SENT: {R.ACKNOWLEDGED, R.FAILED, R.WITHDRAWN, R.CANNOT_EXECUTE} | OUTCOMES,
     R.ACKNOWLEDGED: OUTCOMES | {R.WITHDRAWN, R.CANNOT_EXECUTE},
     # A removal order the platform cannot execute (Annex III): the clock is paused until the unit clarifies (or, for
@@ -40,6 +41,7 @@ REFERRAL_ALLOWED: dict[str, set[str]] = {
     R.RESTRICTED: set(),
     R.DECLINED: set(),
     R.WITHDRAWN: set(),
+    R.ALREADY_OFFLINE: set(),
 }
 
 
