@@ -81,6 +81,7 @@ if importlib.util.find_spec("devtools") is not None:
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
+    "core.request_log.RequestLogMiddleware",  # first: every line logged for a request carries its id and user
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ from STATIC_ROOT, also under gunicorn with DEBUG off
     "csp.middleware.CSPMiddleware",
@@ -384,12 +385,20 @@ PRESEND_CHECK_SECONDS = env_float("PRESEND_CHECK_SECONDS", 3.0)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# json: one object per line with request_id, user and role (config/log.py), for a log shipper; plain: for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or plain.")
+LOGGING_CONFIG = "config.log.configure"  # dictConfig, and warnings as log lines
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_error_without_traceback": {"()": "config.log.ClientErrorWithoutTraceback"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_error_without_traceback": {"()": "config.log.ClientErrorWithoutTraceback"},
+                "context": {"()": "config.log.LogContext"}, "redact": {"()": "config.log.RedactSecrets"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
+                   "json": {"()": "config.log.JsonLines"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context", "redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Through the root's handler only: Django's own console handler (DEBUG) printed every line twice.

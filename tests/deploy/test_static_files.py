@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_whitenoise_comes_right_after_the_security_middleware():
+    """Only the request id comes before them (so that a static file's log line has one too)."""
     middleware = settings.MIDDLEWARE
-    assert middleware[:2] == ["django.middleware.security.SecurityMiddleware",
+    assert middleware[:3] == ["core.request_log.RequestLogMiddleware", "django.middleware.security.SecurityMiddleware",
                               "whitenoise.middleware.WhiteNoiseMiddleware"]
 
 
