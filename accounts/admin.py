@@ -10,6 +10,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import User, UserAPIKey
+from accounts.signals import api_key_issued
 from audit import chain as audit
 from audit.audited_admin import CHANGED, AuditedAdmin
 
@@ -41,6 +42,12 @@ class UserAPIKeyAdmin(AuditedAdmin, APIKeyModelAdmin):
     search_fields = [*APIKeyModelAdmin.search_fields, "user__username"]
     audit_object_id = "prefix"  # the primary key embeds the hash: a key is named by its prefix (as the services do)
     audit_ignore_fields = ("id", "hashed_key")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:  # the user and the other admins are told (notifications/receivers.py)
+                api_key_issued.send(sender=UserAPIKey, key=obj, user=obj.user, actor=request.user)
 
 
 admin.site.unregister(Group)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User, UserAPIKey
+from accounts.signals import api_key_issued
 from audit import chain as audit
 from core.errors import InvalidInput
 from core.roles import ADMINS, Role, require_role_or_system
@@ -64,6 +65,7 @@ def api_key_issue(*, actor, user: User, expires_days: int | None = None, name: s
         audit.record_many([{"actor": actor, "verb": "api_key.issued", "object_type": "userapikey",
                             "object_id": record.prefix,
                             "after": {"user": user.username, "expires": expiry.isoformat() if expiry else None}}])
+        api_key_issued.send(sender=UserAPIKey, key=record, user=user, actor=actor)
     return record, key
 
 

@@ -14,19 +14,20 @@ from accounts.models import User
 from audit import chain as audit
 from core.enqueue import send_task_on_commit
 from core.errors import NotFound
-from core.roles import SUPERVISORS, UNIT_STAFF, require_role
+from core.roles import ADMINS, LIAISONS, SUPERVISORS, UNIT_STAFF, require_role
 from notifications.models import URGENT_KINDS, EmailStatus, Notification, NotificationKind, ObjectType
 
 EMAIL_TASK = "notifications.send_emails"
 MESSAGE_MAX = 2000
 
 
-def _notify(people, *, kind: str, message: str, object_type: str, object_id, actor=None) -> list[Notification]:
+def _notify(people, *, kind: str, message: str, object_type: str, object_id, actor=None,
+            roles=UNIT_STAFF) -> list[Notification]:
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification kind {kind!r}.")
     if object_type not in ObjectType.values:
         raise ValueError(f"Unknown notification object type {object_type!r}.")
-    people = people.filter(is_active=True, role__in=UNIT_STAFF)
+    people = people.filter(is_active=True, role__in=roles)
     if actor is not None:
         people = people.exclude(pk=actor.pk)
     urgent = kind in URGENT_KINDS
@@ -123,3 +124,18 @@ def notification_preferences_set(*, actor, email_urgent: bool) -> User:
                          before={"email_urgent_notifications": before},
                          after={"email_urgent_notifications": actor.email_urgent_notifications})
     return actor
+
+
+def notify_api_key_issued(*, key, user, actor) -> list[Notification]:
+    """A key was issued for `user` by someone else (an admin in the browser, or the command line: `actor` None):
+    `user` and the other admins are told, urgently (also by email to those who asked), so that a key nobody asked
+    for is noticed. A key one issues for oneself tells only the other admins. The message names the key by its
+    prefix, never the key. Liaisons are told too (the message names nothing of any platform)."""
+    by = actor.username if actor is not None else "the command line"
+    message = (f"An API key ({key.prefix}…, \"{key.name}\") was issued for {user.username} by {by}. If nobody "
+               "expected it, an admin revokes it in the admin's API keys.")
+    people = User.objects.filter(role__in=ADMINS)
+    if actor is None or actor.pk != user.pk:
+        people = people | User.objects.filter(pk=user.pk)
+    return _notify(people, kind=NotificationKind.API_KEY_ISSUED, message=message, object_type=ObjectType.API_KEY,
+                   object_id=key.prefix, actor=actor, roles=UNIT_STAFF | LIAISONS)

@@ -19,11 +19,12 @@ class NotificationKind(models.TextChoices):
     IMPORT_DONE = "import_done", "Import finished"
     ITEM_RETURNED = "item_returned", "Item returned"
     REAPPEARED = "reappeared", "Content back online"  # the desk found it online again after offline (liveness)
+    API_KEY_ISSUED = "api_key_issued", "API key issued"  # for someone by someone else: told to them and the admins
 
 
 # Urgent kinds are also emailed to the people who asked for it (User.email_urgent_notifications).
 URGENT_KINDS = frozenset({NotificationKind.THREAT_TO_LIFE, NotificationKind.REMOVAL_ORDER_OVERDUE,
-                          NotificationKind.DEAD_LETTER})
+                          NotificationKind.DEAD_LETTER, NotificationKind.API_KEY_ISSUED})
 
 
 class ObjectType(models.TextChoices):
@@ -32,6 +33,7 @@ class ObjectType(models.TextChoices):
     DELIVERY = "delivery", "Delivery"
     IMPORT = "import", "Import"
     CASE = "case", "Case"
+    API_KEY = "api_key", "API key"  # named by its prefix
 
 
 class EmailStatus(models.TextChoices):
