@@ -41,6 +41,9 @@ def _keys() -> dict[str, str]:
     return {_key_id(k): k for k in keys if k}
 
 
+_CHECKPOINT_LOCK_KEY = 0x41434B50  # "ACKP": audit checkpoint writers
+
+
 def checkpoint_write() -> AuditCheckpoint | None:
     """Seal pending events, then sign and store the head (and log it); None when nothing new since the last."""
     chain.seal()
@@ -51,7 +54,13 @@ def checkpoint_write() -> AuditCheckpoint | None:
     key = settings.AUDIT_SIGNING_KEY
     at = timezone.now()
     with transaction.atomic():
-        last = AuditCheckpoint.objects.select_for_update().order_by("-seq").first()
+        # One writer at a time. An advisory lock, not FOR UPDATE: the app's database role may only INSERT and
+        # SELECT checkpoints (audit/management/commands/grant_app_role.py), and FOR UPDATE needs UPDATE.
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHECKPOINT_LOCK_KEY])
+        last = AuditCheckpoint.objects.order_by("-seq").first()
         if last is not None and last.seq >= seq:
             return None
         checkpoint = AuditCheckpoint.objects.create(seq=seq, hash=head_hash, at=at, key_id=_key_id(key),
