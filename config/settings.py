@@ -4,6 +4,7 @@ Names read here are a contract with deployers (DESIGN.md §7): DATABASE_URL, CEL
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, SITE_URL, ALLOW_PRIVATE_ENDPOINTS and Django's EMAIL_* variables.
 """
 
+import base64
 import hashlib
 import hmac
 import importlib.util
@@ -363,6 +364,16 @@ CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 5)
 CIRCUIT_COOLDOWN_SECONDS = env_int("CIRCUIT_COOLDOWN_SECONDS", 30)  # doubles per further failure
 CIRCUIT_MAX_COOLDOWN_SECONDS = env_int("CIRCUIT_MAX_COOLDOWN_SECONDS", 1800)
 WEBHOOK_SECRET_ROTATION_DAYS = env_int("WEBHOOK_SECRET_ROTATION_DAYS", 7)  # old secret still signs this long
+# Outbound webhooks (and liveness checks) connect to the address the SSRF guard checked (platforms/egress.py); with
+# an egress proxy here (http://host:port) deliveries go through it instead and this machine resolves nothing.
+DELIVERY_PROXY = env_str("DELIVERY_PROXY", "")
+# Contact points' signing secrets are encrypted in the database (core/encrypted.py) with Fernet keys from here:
+# comma-separated, the first encrypts, all decrypt; `manage.py reencrypt_secrets` moves every value to the first.
+# Unset, a key derived from SECRET_KEY (not in the database either) is used and `check --deploy` warns.
+FIELD_ENCRYPTION_DERIVED_KEY = base64.urlsafe_b64encode(
+    hmac.new(SECRET_KEY.encode(), b"field-encryption", hashlib.sha256).digest()).decode()
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or [FIELD_ENCRYPTION_DERIVED_KEY]
+FIELD_ENCRYPTION_KEY_FROM_ENV = bool(env_list("FIELD_ENCRYPTION_KEY"))
 UNIT_REFERENCE_PREFIX = env_str("UNIT_REFERENCE_PREFIX", "IRU")  # e.g. "EU IRU": shown in subjects, references
 REFERRAL_SLA_HOURS = env_int("REFERRAL_SLA_HOURS", 72)  # voluntary referral: expected answer time
 # The authority that issues removal orders (TCO Regulation Annex I, section E). All four are needed before a removal

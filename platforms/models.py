@@ -1,5 +1,7 @@
 from django.db import models
 
+from core.encrypted import EncryptedTextField
+
 
 class PlatformKind(models.TextChoices):
     PLATFORM = "platform", "Hosting service provider"
@@ -66,11 +68,12 @@ class ContactPoint(models.Model):
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="contact_points")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     endpoint = models.CharField(max_length=2048)
-    # The Standard Webhooks signing secret, `whsec_<base64>`. HMAC needs it in clear, so it is kept as is;
-    # it is never returned by the API, shown in a page, or written to a log.
-    secret = models.CharField(max_length=200, blank=True)
+    # The Standard Webhooks signing secret, `whsec_<base64>`. HMAC needs it in clear, so the code reads it in clear;
+    # the database holds it encrypted with FIELD_ENCRYPTION_KEY (core/encrypted.py). It is never returned by the
+    # API, shown in a page, or written to a log.
+    secret = EncryptedTextField(blank=True)
     # Secret rotation: until previous_secret_until, messages carry a second signature made with the old secret.
-    previous_secret = models.CharField(max_length=200, blank=True)
+    previous_secret = EncryptedTextField(blank=True)
     previous_secret_until = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=32, default="json-v1")
     language = models.CharField(max_length=8, default="en")
