@@ -4,7 +4,8 @@ one hop at a time up to LIVENESS_MAX_REDIRECTS, and at most LIVENESS_MAX_BODY_BY
 Through LIVENESS_PROXY when it is set (http in absolute form, https tunnelled with CONNECT; the proxy resolves
 the target, never this machine). Without a proxy every hop passes the SSRF guard that delivery uses
 (platforms.endpoints.check_http_endpoint): a host resolving to a private, loopback or link-local address is
-refused before any connection, unless ALLOW_PRIVATE_ENDPOINTS is set. Never raises for network trouble: the
+refused before any connection, unless ALLOW_PRIVATE_ENDPOINTS is set, and each connection goes to an address
+checked as it is made (platforms/egress.py: no DNS-rebinding window). Never raises for network trouble: the
 answer says what happened.
 """
 
@@ -17,6 +18,7 @@ from urllib.parse import urljoin
 import httpx
 
 from liveness.conf import knob
+from platforms import egress
 from platforms.endpoints import EndpointNotAllowed, check_http_endpoint
 
 
@@ -45,10 +47,9 @@ def ssl_context() -> ssl.SSLContext:
 def build_client(max_connections: int = 32, *, timeout: float | None = None) -> httpx.Client:
     """The HTTP client of one run: no environment proxies or netrc (trust_env off), redirects followed here;
     `timeout` per request, LIVENESS_TIMEOUT_SECONDS unless given (the check before sending has less time)."""
-    return httpx.Client(
-        proxy=knob("LIVENESS_PROXY") or None,
+    return egress.client(  # connects to the addresses the SSRF guard checked, or through the proxy
+        proxy=knob("LIVENESS_PROXY") or "",
         verify=ssl_context(),
-        trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout or knob("LIVENESS_TIMEOUT_SECONDS")),
         headers={"user-agent": knob("LIVENESS_USER_AGENT"), "accept": "text/html,application/xhtml+xml,*/*;q=0.8",
@@ -96,6 +97,8 @@ def fetch(client: httpx.Client, url: str) -> Answer:
                 answer.body = _read_capped(response, deadline)
                 answer.body_sha256 = hashlib.sha256(answer.body).hexdigest()
                 break
+    except EndpointNotAllowed as exc:  # the host's address at connection time is not public
+        answer.error, answer.refused = f"refused: {exc}", True
     except httpx.TimeoutException as exc:
         answer.error = f"timeout: {type(exc).__name__}"
     except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:

@@ -1,6 +1,8 @@
 """Outbound endpoint safety: contact points may not point into our own network.
 
-Checked when a contact point is saved and again right before each send (DNS can change in between).
+Checked when a contact point is saved and again right before each send (DNS can change in between); the send
+itself connects only to addresses checked at that moment (platforms/egress.py), so a name that answers a public
+address to the check and a private one to the connection reaches nothing.
 """
 
 import ipaddress
@@ -14,9 +16,48 @@ class EndpointNotAllowed(ValueError):
     pass
 
 
+# IPv6 spellings of an IPv4 address: NAT64 (RFC 6052; the local-use prefix of RFC 8215 is never global), 6to4
+# (RFC 3056) and the deprecated IPv4-compatible form. Python's is_global judges the prefix, not the address inside.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    for embedded in (ip.ipv4_mapped, ip.sixtofour):
+        if embedded is not None:
+            return embedded
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # a scoped IPv6 address (fe80::1%eth0) is link-local
+    if ip.version == 6:
+        if ip in _NAT64_LOCAL:
+            return True
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and _is_private(str(embedded)):
+            return True
     return not ip.is_global or ip.is_multicast
+
+
+def resolve_allowed(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, once; EndpointNotAllowed if any is private (unless ALLOW_PRIVATE_ENDPOINTS).
+
+    The outbound client connects to these very addresses (platforms/egress.py): what is checked is what is reached.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise EndpointNotAllowed(f"The endpoint host '{host}' does not resolve.") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not settings.ALLOW_PRIVATE_ENDPOINTS and any(_is_private(address) for address in addresses):
+        raise EndpointNotAllowed(
+            f"The endpoint host '{host}' resolves to a private, loopback or link-local address."
+        )
+    return addresses
 
 
 def check_http_endpoint(url: str, *, resolve: bool = True) -> None:
@@ -43,12 +84,4 @@ def check_http_endpoint(url: str, *, resolve: bool = True) -> None:
         ) from exc
     if settings.ALLOW_PRIVATE_ENDPOINTS or not resolve:
         return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise EndpointNotAllowed(f"The endpoint host '{parts.hostname}' does not resolve.") from exc
-    for info in infos:
-        if _is_private(info[4][0]):
-            raise EndpointNotAllowed(
-                f"The endpoint host '{parts.hostname}' resolves to a private, loopback or link-local address."
-            )
+    resolve_allowed(parts.hostname, port)

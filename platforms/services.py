@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
@@ -30,7 +31,8 @@ def _check_contact_point(cp: dict) -> dict[str, list[str]]:
     channel, endpoint = cp["channel"], cp["endpoint"].strip()
     if channel in (Channel.WEBHOOK, Channel.MANUAL):
         try:
-            check_http_endpoint(endpoint, resolve=channel == Channel.WEBHOOK)
+            # Through DELIVERY_PROXY the proxy resolves webhook hosts, never this machine.
+            check_http_endpoint(endpoint, resolve=channel == Channel.WEBHOOK and not settings.DELIVERY_PROXY)
         except EndpointNotAllowed as exc:
             errors["endpoint"] = [str(exc)]
     else:

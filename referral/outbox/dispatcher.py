@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.enqueue import send_task
+from platforms import egress
 from platforms.models import Channel, ContactPoint
 from referral.models import DISPATCH_TASK, Delivery, DeliveryStatus
 from referral.outbox import actions as outbox_actions
@@ -126,7 +127,8 @@ def dispatch_due(*, time_budget: float = 20.0, linger: float = 2.0) -> dict:
     finished_since = time.monotonic()
     urgent = False
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
-    with httpx.Client(limits=limits, follow_redirects=False, trust_env=False) as client, \
+    # Connects only to the addresses the SSRF guard checked, or through DELIVERY_PROXY (platforms/egress.py).
+    with egress.client(proxy=settings.DELIVERY_PROXY, limits=limits, follow_redirects=False) as client, \
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
         while True:
             waiting = sum(len(q) for q in queued.values())

@@ -12,8 +12,9 @@ import time
 
 import httpx
 
+from platforms.endpoints import EndpointNotAllowed
 from platforms.secrets import InvalidSecret, generate_secret, secret_key_bytes  # noqa: F401  (re-exported)
-from referral.outbox.result import RETRY, SendResult, classify_http
+from referral.outbox.result import RETRY, STOP, SendResult, classify_http
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "referral-desk/1 (+webhook)"
@@ -77,6 +78,8 @@ def send(client: httpx.Client, *, endpoint: str, secrets_: list[str], msg_id: st
             result.retry_after = response.headers.get("retry-after")
             result.response_sha256 = hashlib.sha256(content).hexdigest()
             result.response_excerpt = content[:500].decode("utf-8", "replace")
+    except EndpointNotAllowed as exc:  # the address reached at connection time is not public (platforms/egress.py)
+        result.verdict, result.error = STOP, f"Endpoint refused: {exc}"
     except httpx.TimeoutException as exc:
         result.verdict, result.error = RETRY, f"timeout: {type(exc).__name__}"
     except httpx.HTTPError as exc:

@@ -113,16 +113,15 @@ def test_a_host_resolving_to_a_private_address_is_refused_without_the_proxy(rece
 
 
 def test_a_redirect_into_the_private_network_is_refused_without_the_proxy(received, pages, settings, monkeypatch):
-    pages.page("/hop", (302, "", {"Location": "http://127.0.0.1:9/admin"}))
+    pages.page("/hop", (302, "", {"Location": "http://169.254.169.254/latest/meta-data/"}))
     referral = received(f"http://localhost:{pages.port}/hop", platform_slug="tube")
     settings.ALLOW_PRIVATE_ENDPOINTS = False
     from platforms import endpoints
 
-    real = endpoints.check_http_endpoint
-    # The first hop stands for a public host (this test's pages are on loopback); the guard judges the redirect.
-    monkeypatch.setattr(endpoints, "check_http_endpoint",
-                        lambda url, resolve=True: None if "localhost" in url else real(url, resolve=resolve))
-    monkeypatch.setattr("liveness.fetching.check_http_endpoint", endpoints.check_http_endpoint)
+    real = endpoints._is_private
+    # 127.0.0.1 stands for a public host (this test's pages are on loopback): the guard, which also judges the
+    # address each connection goes to (platforms/egress.py), lets the first hop through and judges the redirect.
+    monkeypatch.setattr(endpoints, "_is_private", lambda address: address != "127.0.0.1" and real(address))
     assert check_at(referral, minutes=15, seconds=1) == {"unknown": 1}
     check = LivenessCheck.objects.get(referral=referral, sequence=0)
     assert check.redirects == 1 and check.error.startswith("refused:") and pages.hits("/hop") == 1
