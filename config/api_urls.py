@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("cases.api_urls")),
     path("", include("referral.api.urls")),
     path("", include("reports.api_urls")),
+    path("", include("liveness.api_urls")),
     path("", include("intake.api_urls")),
     path("", include("evidence.api_urls")),
     path("", include("search.api_urls")),

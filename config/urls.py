@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("cases.urls")),
     path("", include("referral.urls")),
+    path("", include("liveness.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
     path("", include("intake.urls")),

@@ -3,7 +3,8 @@
 It verifies each webhook (Standard Webhooks v1, via `referral.outbox.webhook.verify`), answers at once, and a
 moment later calls the desk's API back as the platform's liaison: `acknowledged`, then `removed` (or `declined`
 for a deterministic share of referral ids, or first `needs_info` for another share, the outcome following the
-unit's `referrals.clarified`). A `referrals.withdrawn` event stops every callback about its referrals. It is what
+unit's `referrals.clarified`). A `referrals.withdrawn` event stops every callback about its referrals; a
+`referrals.reminder` (content still online) is verified, recorded and logged. It is what
 `python manage.py sandbox_platform` runs, what the demo points its platforms at, and what the tests start
 in-process on an ephemeral port.
 
@@ -43,7 +44,7 @@ from referral.outbox.webhook import verify
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEDUPE_SECONDS = 72 * 3600
-KNOWN_EVENTS = ("referrals.created", "referrals.withdrawn", "referrals.clarified")
+KNOWN_EVENTS = ("referrals.created", "referrals.withdrawn", "referrals.clarified", "referrals.reminder")
 RECORD_LIMIT = 10_000  # entries kept for /received and /callbacks (oldest dropped first)
 USER_AGENT = "referral-desk-sandbox-platform/1"
 

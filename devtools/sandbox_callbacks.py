@@ -77,6 +77,9 @@ class Callbacks:
         if event == "referrals.created":
             self._schedule_acks(slug, referrals)
             return
+        if event == "referrals.reminder":  # received and recorded (GET /received); the sandbox has acted already
+            self._log(f"reminder {slug}: referrals {[r['id'] for r in referrals]} still online, says the unit")
+            return
         with self._cond:
             for referral in referrals:
                 key = (slug, referral["id"])

@@ -120,6 +120,8 @@ class LivenessState(models.Model):
     reappeared = models.BooleanField(default=False)
     reappeared_at = models.DateTimeField(null=True, blank=True)
     finished = models.BooleanField(default=False)  # the schedule is over: no check is due any more
+    reminded_at = models.DateTimeField(null=True, blank=True)  # a supervisor's last reminder to the platform
+    reminders = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

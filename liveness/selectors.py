@@ -1,6 +1,17 @@
 """Reads of liveness for the referral's API output and page."""
 
 from liveness.models import LivenessCheck, LivenessState, SummaryState
+from referral.models import ReferralStatus
+
+# A referral the platform does not have (never sent, withdrawn, not sent because already offline) is not reminded.
+NOT_REMINDABLE = (ReferralStatus.QUEUED, ReferralStatus.FAILED, ReferralStatus.WITHDRAWN,
+                  ReferralStatus.ALREADY_OFFLINE)
+
+
+def can_remind(state) -> bool:
+    """Flagged for follow-up and still online by the desk's last conclusive check (liveness.actions.referral_remind)."""
+    return bool(state and state.followup_flagged_at and state.state == SummaryState.ONLINE)
+
 
 
 def liveness_for(referral_ids) -> dict[int, dict]:
@@ -44,4 +55,8 @@ def liveness_panel(referral, *, history: int = 50) -> dict:
         "claimed_action_at": referral.action_taken_at,
         "claimed_time_to_action": claimed,
         "history": checks,
+        "referral_id": referral.pk,
+        "reminded_at": state.reminded_at if state else None,
+        "reminders": state.reminders if state else 0,
+        "can_remind": can_remind(state) and referral.status not in NOT_REMINDABLE,
     }

@@ -158,6 +158,7 @@ class DeliveryEvent(models.TextChoices):
     CREATED = "referrals.created", "New referrals"
     WITHDRAWN = "referrals.withdrawn", "Referrals withdrawn"
     CLARIFIED = "referrals.clarified", "More information on referrals"
+    REMINDER = "referrals.reminder", "Reminder: content still online"  # a supervisor's follow-up (liveness)
     ORDER_COPY = "orders.copy", "Copy of removal orders (TCO Art 4(1))"
     PRE_INFORMATION = "orders.pre_information", "Removal orders: procedures and deadlines (TCO Art 3(2))"
 

@@ -73,7 +73,7 @@ def unit_reference(delivery) -> str:
 
 
 # What an event's text is called in its JSON body (docs/platform-integration.md).
-EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message",
+EVENT_TEXT_FIELD = {"referrals.withdrawn": "reason", "referrals.clarified": "message", "referrals.reminder": "message",
                     "orders.pre_information": "message", "orders.copy": "message"}
 
 
@@ -99,6 +99,7 @@ def _context(delivery, referrals) -> dict:
         "event": _event(delivery),
         "withdrawn": _event(delivery) == "referrals.withdrawn",
         "clarified": _event(delivery) == "referrals.clarified",
+        "reminder": _event(delivery) == "referrals.reminder",
         "pre_information": _event(delivery) == "orders.pre_information",
         "copy": _event(delivery) == "orders.copy",
         "text": getattr(delivery, "message", ""),

@@ -35,6 +35,7 @@ from core.roles import (
 )
 from evidence import actions as evidence_actions
 from intake import actions as intake_actions
+from liveness import actions as liveness_actions
 from platforms import services as platform_services
 from referral.actions import approval, outcomes, review_jobs, withdrawal
 from referral.outbox import actions as outbox_actions
@@ -106,6 +107,7 @@ ACTIONS = {
         actor=a, referral_id=w["referral"].pk, decision="no_infringement")),
     "referral_clarify": (TRIAGERS, lambda a, w: withdrawal.referral_clarify(actor=a, referral_id=w["referral"].pk,
                                                                            message="m")),
+    "referral_remind": (DECIDERS, lambda a, w: liveness_actions.referral_remind(actor=a, referral_id=w["referral"].pk)),
     "delivery_complete_manual": (MANUAL_SUBMITTERS, lambda a, w: outbox_actions.delivery_complete_manual(
         actor=a, delivery_id=w["delivery"].pk, ticket="T-1")),
     "delivery_redrive": (SUPERVISORS, lambda a, w: outbox_actions.delivery_redrive(actor=a,
@@ -166,7 +168,7 @@ def world(db, analyst, supervisor, case, platform_a, liaison_a, approved_referra
 def test_every_action_function_is_in_the_table():
     """A new action must be added to ACTIONS (and so be tested here) to pass."""
     modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, outbox_actions,
-               alert_actions,
+               alert_actions, liveness_actions,
                intake_actions, review_jobs, evidence_actions, platform_services, account_services]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__

@@ -227,7 +227,7 @@ def test_unusable_body_is_400_and_unknown_event_types_are_ignored(api, make_sand
 
 
 def event(kind: str, entries: list[dict], text: str) -> bytes:
-    field = {"referrals.withdrawn": "reason", "referrals.clarified": "message"}[kind]
+    field = {"referrals.withdrawn": "reason", "referrals.clarified": "message", "referrals.reminder": "message"}[kind]
     body = {"type": kind, "delivery": str(uuid.uuid4()), "referrals": entries, field: text}
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -243,6 +243,17 @@ def test_a_withdrawal_is_accepted_recorded_and_stops_the_callbacks(api, make_san
     received = sandbox.received_list()
     assert [(r["event"], r["referral_ids"], r["result"]) for r in received] == [
         ("referrals.created", [31, 32], "accepted"), ("referrals.withdrawn", [31], "accepted")]
+
+
+def test_a_reminder_is_accepted_and_recorded_and_calls_nothing_back(api, make_sandbox):
+    out = io.StringIO()
+    sandbox = make_sandbox(api_url=api.url, out=out)
+    answer = deliver(sandbox, event("referrals.reminder", [entry(35, api.url)], "Still online after 24 hours."))
+    assert answer.status_code == 200 and answer.json()["result"] == "accepted"
+    settle(sandbox)
+    assert api.requests == []
+    assert "reminder tube: referrals [35] still online" in out.getvalue()
+    assert [(r["event"], r["referral_ids"]) for r in sandbox.received_list()] == [("referrals.reminder", [35])]
 
 
 def test_needs_info_first_then_the_outcome_after_a_clarification(api, make_sandbox):

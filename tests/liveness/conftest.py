@@ -13,7 +13,7 @@ from liveness.schedule import schedule_received
 from referral.actions import approval
 from referral.models import Instrument
 from referral.outbox import dispatcher
-from tests.conftest import make_platform
+from tests.conftest import ORDER, make_platform
 from tests.liveness.servers import ForwardProxy, Pages
 from tests.receiver import Receiver
 
@@ -101,7 +101,9 @@ def received(case, analyst, supervisor, tube):
         item = item_actions.item_log(actor=analyst, case=case, url=url, kind="post", categories=["incitement"],
                                      platform_slug=platform_slug)
         item_actions.item_propose(actor=analyst, item_id=item.pk)
-        referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument).referrals.get()
+        order = ORDER if instrument == Instrument.REMOVAL_ORDER else None
+        referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument=instrument,
+                                         order=order).referrals.get()
         dispatcher.dispatch_due(time_budget=10)
         referral.refresh_from_db()
         assert referral.sent_at is not None, "the platform's webhook did not take the referral"
