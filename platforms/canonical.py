@@ -15,6 +15,7 @@ import unicodedata
 from functools import cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import idna
 import tldextract
 
 from platforms.rules import (
@@ -52,10 +53,17 @@ def _rx(pattern: str) -> re.Pattern:
 # --- hosts -----------------------------------------------------------------------------------------------
 
 
+class InvalidHost(UnicodeError):
+    """A host name no resolver takes; the message says why."""
+
+
 def host_to_ascii(host: str) -> str:
     """Lower-case, no trailing dot, IDN as punycode, IP addresses in their compressed form.
 
-    Raises UnicodeError for a host that has no IDNA form (validate_url turns that into a message).
+    Internationalised names follow IDNA 2008 with the UTS 46 mapping, non-transitional (the `idna` package), as
+    browsers do: `faß.example` is its own domain, xn--fa-hia.example, not `fass.example` (IDNA 2003, Python's
+    codec). Raises UnicodeError (InvalidHost, or idna's own) for a host with no such form: an empty label
+    (`a..b.example`), a label over 63 characters, a name over 253, a code point IDNA 2008 does not allow.
     """
     host = host.rstrip(".").lower()
     if _could_be_ip(host):
@@ -63,7 +71,25 @@ def host_to_ascii(host: str) -> str:
             return ipaddress.ip_address(host).compressed
         except ValueError:
             pass
-    return host if host.isascii() else host.encode("idna").decode("ascii")
+    if not host.isascii():
+        host = idna.uts46_remap(host, std3_rules=False, transitional=False).rstrip(".")
+        host = ".".join(label if label.isascii() else idna.alabel(label).decode("ascii") for label in host.split("."))
+    _check_labels(host)
+    return host
+
+
+def _check_labels(host: str) -> None:
+    if not host:
+        return  # `https://./`: validate_url says the URL has no host
+    if host.startswith(".") or ".." in host:
+        raise InvalidHost("it has an empty label (two dots in a row)")
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise InvalidHost("a label is longer than 63 characters, or the name longer than 253")
+
+
+def host_to_unicode(ascii_host: str) -> str:
+    """The readable form of host_to_ascii's answer (IDNA 2008): raises UnicodeError for a label that is not."""
+    return ".".join(idna.ulabel(label) if label.startswith("xn--") else label for label in ascii_host.split("."))
 
 
 def _could_be_ip(host: str) -> bool:
@@ -277,7 +303,7 @@ def host_warnings(hostname: str) -> list[str]:
     labels = []
     for label in ascii_host.split("."):
         try:
-            labels.append(label.encode("ascii").decode("idna") if label.startswith("xn--") else label)
+            labels.append(host_to_unicode(label))
         except UnicodeError:
             warnings.append(f"The host has a label that is not valid punycode: {label}.")
             labels.append(label)

@@ -53,6 +53,8 @@ def validate_url(raw: str) -> str:
         raise InvalidURL("The URL has an invalid port.")
     try:
         host = _host_to_ascii(parts.hostname)
+    except canonical.InvalidHost as exc:
+        raise InvalidURL(f"The URL's host name is not valid: {exc}.") from exc
     except UnicodeError as exc:
         raise InvalidURL("The URL's host name is not valid.") from exc
     if not host:  # only dots, e.g. `https://./`
