@@ -133,6 +133,14 @@ class RemovalOrder(models.Model):
     paused = models.BooleanField(default=False)
     paused_reason = models.CharField(max_length=32, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # What the platform reports afterwards (referral/actions/order_reports.py; each report also an audit event):
+    scrutiny_requested_at = models.DateTimeField(null=True, blank=True)  # Art 4(3), by it or the content provider
+    preserved_until = models.DateField(null=True, blank=True)  # Art 6: the content and its data kept (6 months+)
+    provider_informed_at = models.DateTimeField(null=True, blank=True)  # Art 11(1)
+    complaint_received_at = models.DateTimeField(null=True, blank=True)  # Art 10(1): the content provider's
+    complaint_outcome = models.CharField(max_length=16, blank=True)  # Art 10(2): upheld | rejected
+    complaint_decided_at = models.DateTimeField(null=True, blank=True)
+    reinstated_at = models.DateTimeField(null=True, blank=True)  # Art 10(2) / 4(7): the content back online
 
     def __str__(self) -> str:
         return self.reference

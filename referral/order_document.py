@@ -101,6 +101,30 @@ def sections(order, language: str = "en") -> list[tuple[str, list[tuple[str, str
             (t["G"], [("", order.redress)])]
 
 
+def answers(order) -> list[tuple[str, str]]:
+    """What the platform answered and reported on the order (Annexes II and III; Art 4(3), 6, 10, 11), for its
+    page: (what, when or value), only what is known."""
+
+    def when(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z") if value else None
+
+    rows = [("Measure's territorial scope (Annex II)", order.territorial_scope.replace("_", " ")),
+            ("Cannot execute (Annex III)", order.cannot_execute_reason.replace("_", " ")),
+            ("Clock paused", f"{order.paused_reason.replace('_', ' ')} since {when(order.paused_at)}"
+             if order.paused else ""),
+            ("Force majeure ceased", when(order.grounds_ceased_at)),
+            ("Scrutiny requested (Art 4(3))", when(order.scrutiny_requested_at)),
+            ("Scrutiny decision (Art 4(4))", f"{order.scrutiny_decision.replace('_', ' ')}, "
+                                             f"{when(order.scrutiny_decided_at)}" if order.scrutiny_decision else ""),
+            ("Preserved until (Art 6)", order.preserved_until.isoformat() if order.preserved_until else ""),
+            ("Content provider informed (Art 11)", when(order.provider_informed_at)),
+            ("Complaint received (Art 10)", when(order.complaint_received_at)),
+            ("Complaint decided", f"{order.complaint_outcome}, {when(order.complaint_decided_at)}"
+             if order.complaint_outcome else ""),
+            ("Content reinstated", when(order.reinstated_at))]
+    return [(label, value) for label, value in rows if value]
+
+
 def title(language: str) -> str:
     return LABELS[language if language in LABELS else "en"]["title"]
 

@@ -45,3 +45,18 @@ def orders_for(rows) -> dict:
     if not ids:
         return {}
     return {o.referral_id: o for o in RemovalOrder.objects.filter(referral_id__in=ids).select_related("signatory")}
+
+
+def order_record(referral: Referral) -> dict:
+    """A removal order's record on one screen (its page, for the unit): every audit event of its item's review, of
+    the referral and of the messages that carried it, oldest first, to the second; and each send with its proof.
+    Three queries: the deliveries, their attempts, the events."""
+    from audit.models import AuditEvent
+
+    deliveries = list(deliveries_with_attempts(referral).defer(
+        "payload", "contact_point__secret", "contact_point__previous_secret"))
+    item_verbs = ("item.logged", "item.proposed", "item.assessed", "item.approved", "item.returned")
+    events = (AuditEvent.objects.filter(object_type="referral", object_id=str(referral.pk))
+              | AuditEvent.objects.filter(object_type="item", object_id=str(referral.item_id), verb__in=item_verbs)
+              | AuditEvent.objects.filter(object_type="delivery", object_id__in=[str(d.pk) for d in deliveries]))
+    return {"events": list(events.order_by("at", "id")), "deliveries": deliveries}

@@ -1,9 +1,8 @@
 """The issuing authority's transparency report on removal orders for a period (TCO Regulation Art 8(1)): orders
 issued; orders whose content was removed or disabled, and within the hour; orders not executed and why; the time
-from the platform's receipt to its action. Read from the orders and their referrals in a few aggregate queries.
-
-What the desk does not record yet (scrutiny under Art 4, complaints and reinstatement under Art 10) is reported as
-null, never as zero.
+from the platform's receipt to its action; scrutiny requests and decisions (Art 4), complaints and reinstatements
+(Art 10) as the platforms reported them (referral/actions/order_reports.py). Read from the orders and their
+referrals in a few aggregate queries.
 """
 
 from dataclasses import dataclass
@@ -67,6 +66,12 @@ def tco_report(user, period: Period) -> dict:
         withdrawn=Count("pk", filter=Q(referral__status=ReferralStatus.WITHDRAWN)),
         awaiting=Count("pk", filter=Q(referral__status__in=(
             ReferralStatus.QUEUED, ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.NEEDS_INFO))),
+        scrutiny_requests=Count("pk", filter=Q(scrutiny_requested_at__isnull=False)),
+        scrutiny_decisions=Count("pk", filter=~Q(scrutiny_decision="")),
+        scrutiny_infringements=Count("pk", filter=Q(scrutiny_decision="infringement")),
+        complaints=Count("pk", filter=Q(complaint_received_at__isnull=False)),
+        complaints_upheld=Count("pk", filter=Q(complaint_outcome="upheld")),
+        reinstatements=Count("pk", filter=Q(reinstated_at__isnull=False)),
     )
     not_executed = dict(orders.exclude(cannot_execute_reason="").values_list("cannot_execute_reason")
                         .annotate(n=Count("pk")).order_by())
@@ -88,8 +93,6 @@ def tco_report(user, period: Period) -> dict:
         "not_executed": {reason: not_executed.get(reason, 0)
                          for reason in ("force_majeure", "manifest_error", "insufficient_information")},
         "time_from_receipt_to_action": buckets,
-        # Not recorded by the desk yet (docs/removal-orders.md): unknown, not zero.
-        "scrutiny_requests": None, "scrutiny_infringements": None, "complaints": None, "reinstatements": None,
     }
 
 
@@ -103,5 +106,9 @@ def report_rows(report: dict) -> list[tuple[str, object]]:
             ("Awaiting the platform", report["awaiting"])]
     rows += [(f"Not executed: {reason.replace('_', ' ')}", n) for reason, n in report["not_executed"].items()]
     rows += [(f"Receipt to action {b['bucket']}", b["orders"]) for b in report["time_from_receipt_to_action"]]
-    rows += [("Scrutiny requests (Art 4)", "not recorded"), ("Complaints (Art 10)", "not recorded")]
+    rows += [("Scrutiny requests (Art 4(3))", report["scrutiny_requests"]),
+             ("Scrutiny decisions (Art 4(4))", report["scrutiny_decisions"]),
+             ("  finding an infringement", report["scrutiny_infringements"]),
+             ("Complaints of content providers (Art 10)", report["complaints"]),
+             ("  upheld", report["complaints_upheld"]), ("Content reinstated", report["reinstatements"])]
     return rows

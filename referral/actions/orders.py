@@ -232,6 +232,13 @@ def order_json(order: RemovalOrder | None) -> dict | None:
         "cannot_execute_reason": order.cannot_execute_reason or None,
         "grounds_ceased_at": iso(order.grounds_ceased_at),
         "scrutiny_decision": order.scrutiny_decision or None, "scrutiny_decided_at": iso(order.scrutiny_decided_at),
+        # What the platform reported afterwards (POST .../order-reports/): Art 4(3), 6, 11(1), 10.
+        "scrutiny_requested_at": iso(order.scrutiny_requested_at),
+        "preserved_until": order.preserved_until.isoformat() if order.preserved_until else None,
+        "provider_informed_at": iso(order.provider_informed_at),
+        "complaint_received_at": iso(order.complaint_received_at),
+        "complaint_outcome": order.complaint_outcome or None, "complaint_decided_at": iso(order.complaint_decided_at),
+        "reinstated_at": iso(order.reinstated_at),
     }
 
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from cases.serializers import iso
 from liveness.selectors import liveness_for
+from referral.actions import order_reports
 from referral.actions.orders import CANNOT_EXECUTE_REASONS, TERRITORIAL_SCOPES, order_json
 from referral.actions.outcomes import LIAISON_STATUSES
 from referral.models import Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
@@ -133,6 +134,18 @@ class BulkWithdrawOut(serializers.Serializer):
 class ScrutinyIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["no_infringement", "infringement"])
     decided_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OrderReportIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=order_reports.KINDS, help_text=(
+        "scrutiny_requested (Art 4(3)), preserved (Art 6), provider_informed (Art 11(1)), complaint_received, "
+        "complaint_decided (with outcome) and reinstated (Art 10)."))
+    at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="When; default now.")
+    until = serializers.DateField(required=False, allow_null=True, default=None,
+                                  help_text="preserved: until when (default six months after `at`).")
+    outcome = serializers.ChoiceField(choices=order_reports.COMPLAINT_OUTCOMES, required=False, default="",
+                                      help_text="complaint_decided: upheld or rejected.")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("referrals/<int:pk>/", views.ReferralDetail.as_view(), name="referral-detail"),
     path("referrals/<int:pk>/order/", views.ReferralOrderDocument.as_view(), name="referral-order"),
     path("referrals/<int:pk>/scrutiny/", views.OrderScrutiny.as_view(), name="referral-scrutiny"),
+    path("referrals/<int:pk>/order-reports/", views.OrderReport.as_view(), name="referral-order-reports"),
     path("referrals/<int:pk>/withdraw/", views.ReferralWithdraw.as_view(), name="referral-withdraw"),
     path("referrals/<int:pk>/clarify/", views.ReferralClarify.as_view(), name="referral-clarify"),
     path("referrals/<int:pk>/status/", views.ReferralStatusUpdate.as_view(), name="referral-status"),

@@ -26,7 +26,7 @@ from liveness.selectors import liveness_for
 from platforms import directory
 from referral import order_document, tco_report
 from referral import selectors as referral_selectors
-from referral.actions import approval, outcomes, withdrawal
+from referral.actions import approval, order_reports, outcomes, withdrawal
 from referral.api import serializers as referral_s
 from referral.models import Delivery, DeliveryStatus, Referral, ReferralStatus
 from referral.outbox import actions as outbox_actions
@@ -197,6 +197,24 @@ class OrderScrutiny(APIView):
         data = referral_s.ScrutinyIn(data=request.data)
         data.is_valid(raise_exception=True)
         referral = withdrawal.order_scrutiny_record(actor=request.user, referral_id=pk, **data.validated_data)
+        return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
+
+
+class OrderReport(APIView):
+    """The platform reports on a removal order: a scrutiny request, preservation, informing the content provider,
+    a complaint and its outcome, a reinstatement (TCO Art 4(3), 6, 11, 10). Its own platform's orders only."""
+
+    permission_classes = [IsLiaison]
+
+    @extend_schema(request=referral_s.OrderReportIn, responses=referral_s.ReferralOut)
+    def post(self, request, pk: int):
+        data = referral_s.OrderReportIn(data=request.data)
+        if not data.is_valid():
+            if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
+                raise NotFound("Not found.")
+            raise ValidationError(data.errors)
+        order_reports.order_report_record(actor=request.user, referral_id=pk, **data.validated_data)
+        referral = Referral.objects.select_related("item").get(pk=pk)
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 

@@ -37,7 +37,7 @@ from evidence import actions as evidence_actions
 from intake import actions as intake_actions
 from liveness import actions as liveness_actions
 from platforms import services as platform_services
-from referral.actions import approval, outcomes, review_jobs, withdrawal
+from referral.actions import approval, order_reports, outcomes, review_jobs, withdrawal
 from referral.outbox import actions as outbox_actions
 from tests.conftest import make_user
 
@@ -105,6 +105,8 @@ ACTIONS = {
         actor=a, platform_id=w["contact_point"].platform_id)),
     "order_scrutiny_record": (DECIDERS, lambda a, w: withdrawal.order_scrutiny_record(
         actor=a, referral_id=w["referral"].pk, decision="no_infringement")),
+    "order_report_record": (LIAISONS, lambda a, w: order_reports.order_report_record(
+        actor=a, referral_id=w["referral"].pk, kind="preserved")),
     "referral_clarify": (TRIAGERS, lambda a, w: withdrawal.referral_clarify(actor=a, referral_id=w["referral"].pk,
                                                                            message="m")),
     "referral_remind": (DECIDERS, lambda a, w: liveness_actions.referral_remind(actor=a, referral_id=w["referral"].pk)),
@@ -167,8 +169,8 @@ def world(db, analyst, supervisor, case, platform_a, liaison_a, approved_referra
 
 def test_every_action_function_is_in_the_table():
     """A new action must be added to ACTIONS (and so be tested here) to pass."""
-    modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, outbox_actions,
-               alert_actions, liveness_actions,
+    modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, order_reports,
+               outbox_actions, alert_actions, liveness_actions,
                intake_actions, review_jobs, evidence_actions, platform_services, account_services]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__
