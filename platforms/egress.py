@@ -14,7 +14,7 @@ import ssl
 import httpcore
 import httpx
 
-from platforms.endpoints import resolve_allowed
+from platforms.endpoints import HostDoesNotResolve, resolve_allowed
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's own defaults
 
@@ -23,8 +23,12 @@ class GuardedBackend(httpcore.SyncBackend):
     """Connects to a host's checked addresses in turn (as socket.create_connection does with its own answer)."""
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            addresses = resolve_allowed(host, port)  # EndpointNotAllowed for a private address: nothing is connected
+        except HostDoesNotResolve as exc:  # as the HTTP client's own lookup would: a network error, retried
+            raise httpcore.ConnectError(str(exc)) from exc
         last_error: Exception | None = None
-        for address in resolve_allowed(host, port):  # raises EndpointNotAllowed: nothing is connected
+        for address in addresses:
             try:
                 return super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
                                            socket_options=socket_options)

@@ -16,6 +16,10 @@ class EndpointNotAllowed(ValueError):
     pass
 
 
+class HostDoesNotResolve(EndpointNotAllowed):
+    """No address at all (perhaps for a moment): a connection attempt treats it as a network error, to retry."""
+
+
 # IPv6 spellings of an IPv4 address: NAT64 (RFC 6052; the local-use prefix of RFC 8215 is never global), 6to4
 # (RFC 3056) and the deprecated IPv4-compatible form. Python's is_global judges the prefix, not the address inside.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -51,7 +55,7 @@ def resolve_allowed(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise EndpointNotAllowed(f"The endpoint host '{host}' does not resolve.") from exc
+        raise HostDoesNotResolve(f"The endpoint host '{host}' does not resolve.") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not settings.ALLOW_PRIVATE_ENDPOINTS and any(_is_private(address) for address in addresses):
         raise EndpointNotAllowed(

@@ -31,9 +31,10 @@ PUBLIC = "93.184.215.14"  # a public address the test never connects to
 
 class FakeDNS:
     """Answers for made-up names (anything else goes to the real resolver): `answers[name]` is a list of addresses
-    given one per lookup, the last one repeated. `lookups` counts the lookups of each made-up name."""
+    given one per lookup, the last one repeated (None: no such name). `lookups` counts the lookups of each
+    made-up name."""
 
-    def __init__(self, monkeypatch, answers: dict[str, list[str]]):
+    def __init__(self, monkeypatch, answers: dict[str, list[str | None]]):
         self.answers, self.lookups = answers, {name: 0 for name in answers}
         self.real = socket.getaddrinfo
         monkeypatch.setattr(socket, "getaddrinfo", self)
@@ -45,6 +46,8 @@ class FakeDNS:
         queue = self.answers[name]
         address = queue[min(self.lookups[name], len(queue) - 1)]
         self.lookups[name] += 1
+        if address is None:  # no such name
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
 
 
@@ -178,3 +181,12 @@ def test_ipv6_spellings_of_private_addresses_are_refused(settings, address):
 def test_ipv6_spellings_of_public_addresses_pass(settings, address):
     settings.ALLOW_PRIVATE_ENDPOINTS = False
     check_http_endpoint(f"http://[{address}]:8080/hook")
+
+
+def test_a_name_that_does_not_resolve_at_connection_time_is_a_network_error_to_retry(receiver, analyst, supervisor,
+                                                                                      case, settings, monkeypatch):
+    FakeDNS(monkeypatch, {"no-such-host.example": [None]})
+    make_platform("tube", ["tube.example"], endpoint="http://no-such-host.example/hook", secret=SECRET)
+    approve_one(analyst, supervisor, case)  # private endpoints allowed (tests): nothing is resolved at the claim
+    assert dispatcher.dispatch_due() == {"retry": 1}
+    assert "does not resolve" in DeliveryAttempt.objects.get().error
