@@ -2,17 +2,21 @@
 hashed). Every change is audited (core/audited_admin.py): role, platform, flags, groups, a password change (never
 the hash), a key's creation and revocation (named by its prefix, never its hash)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from accounts import two_factor
 from accounts.models import User, UserAPIKey
 from accounts.signals import api_key_issued
 from audit import chain as audit
 from audit.audited_admin import CHANGED, AuditedAdmin
+from core.errors import DomainError
 
 
 @admin.register(User)
@@ -22,6 +26,19 @@ class DeskUserAdmin(AuditedAdmin, UserAdmin):
     fieldsets = UserAdmin.fieldsets + (("Desk", {"fields": ("role", "platform", "reveal_previews")}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("Desk", {"fields": ("role", "platform")}),)
     audit_ignore_fields = ("last_login",)  # moves at every sign-in, not an admin change
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="Reset the second factor (lost phone): the user enrols again")
+    def reset_second_factor(self, request, queryset):
+        """Through the service: the admin's role checked, each reset an audit event (two_factor.reset)."""
+        for user in queryset:
+            try:
+                count = two_factor.two_factor_reset(actor=request.user, user_id=user.pk)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(request, f"{user.username}: {count} second-factor device(s) removed; they enrol "
+                                           "again at their next sign-in.", messages.SUCCESS)
 
     def user_change_password(self, request, id, form_url=""):
         """The password form saves outside save_model: audited here, in one transaction with the change."""
@@ -51,6 +68,11 @@ class UserAPIKeyAdmin(AuditedAdmin, APIKeyModelAdmin):
 
 
 admin.site.unregister(Group)
+# django-otp's own device pages would add, change and remove second factors outside the audit (and show the keys):
+# devices are enrolled by their user (/me/two-factor/) and reset by the action above.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 # The library's own key model is not what authenticates (UserAPIKey is): off the admin, so that no key is
 # minted or revoked there outside the audit.
 admin.site.unregister(APIKey)

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",  # two-factor sign-in (accounts/two_factor.py): an authenticator app, recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The desk's apps, lowest layer first (docs/architecture.md; the layers are checked by lint-imports).
     "core",
     "audit",
@@ -91,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the second factor
+    "accounts.middleware.SecondFactorMiddleware",  # until then, who must use one can only give it (or enrol)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
@@ -150,13 +155,19 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
-# pair is locked for AXES_COOLOFF_TIME. Django's auth has no throttling of its own. API keys are not passwords
-# and are not affected.
+# Login lockout (django-axes; accounts/lockout.py): wrong passwords and wrong second-factor codes both count. After
+# AXES_FAILURE_LIMIT for one user name from one address, that pair is locked; after AXES_USERNAME_FAILURE_LIMIT for
+# one user name from any addresses (rotating them), the name is. Each lock lasts AXES_COOLOFF_TIME after the last
+# failure, and failures during a lock do not extend it: a neighbour behind a shared proxy can hold a supervisor's
+# name for one cool-off per burst, not for good. Django's auth has no throttling of its own; API keys are not
+# passwords and are not affected.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "accounts.lockout.DeskLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_USERNAME_FAILURE_LIMIT = max(AXES_FAILURE_LIMIT, env_int("AXES_USERNAME_FAILURE_LIMIT", 20))
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # this order: accounts/lockout.py
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
@@ -168,9 +179,28 @@ AUTH_PASSWORD_VALIDATORS = [
 if env_bool("FAST_PASSWORD_HASHER", False):  # tests only: PBKDF2 costs ~0.5 s a login on these machines
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Two-factor sign-in (django-otp): supervisors and admins always; everyone (analysts, liaisons) when this is set.
+OTP_REQUIRED_FOR_ALL = env_bool("OTP_REQUIRED_FOR_ALL", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Referral desk")  # the name authenticator apps show
+
+# A session lasts a working day from sign-in (not renewed by activity), or until the browser closes if set.
+SESSION_HOURS = env_float("SESSION_HOURS", 10)
+SESSION_COOKIE_AGE = int(SESSION_HOURS * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS (docs/operations.md, "Sessions and HTTPS"): HSTS for this long (0: none; a year in production), subdomains
+# included unless told; preload only when asked. SSL redirect on by default for an https SITE_URL. Behind a proxy
+# that ends TLS, SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto trusts its header (the proxy must set it, always).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading is a promise browsers keep for months: off unless asked, and then `check --deploy` need not say so.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_URL.startswith("https://"))
+if _proxy_header := env_str("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Content Security Policy (django-csp 4): only our own scripts, styles and images; no inline code, no plugins,
 # never framed. The Swagger UI (drf-spectacular's page boots with an inline script) is the one exception.
@@ -339,8 +369,6 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.seal", "schedule": AUDIT_SEAL_SECONDS},
     # Signs the chain's head, in the database and in the log (audit/checkpoints.py).
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
-    # Marks platforms with two or more final removal orders in twelve months as exposed (TCO Art 5(4)).
-    "referrals-exposure": {"task": "referral.refresh_exposure", "schedule": 3600.0},
     # Recomputes the dashboard's daily counts of the days whose referrals changed since the last run.
     "reports-refresh": {"task": "reports.refresh", "schedule": 60.0},
     "liveness-sweep": {"task": "liveness.schedule", "schedule": float(DELIVERY_SWEEP_SECONDS)},  # docs/verification.md

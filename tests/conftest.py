@@ -1,13 +1,18 @@
 """Personas and platforms, built through the services, shared by every test."""
 
 import os
+import time
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from accounts import two_factor
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
 from platforms import services as platform_services
@@ -115,10 +120,35 @@ def _fresh_platform_directory():
 
 
 def make_user(username, role, platform=None):
-    return account_services.user_create(
+    """A user through the service. Whoever must sign in with a second factor (supervisors, admins) gets a confirmed
+    authenticator, as each has in a real deployment: tests type its current code (totp_code) or use signed_in."""
+    user = account_services.user_create(
         actor=None, username=username, role=role, platform_slug=platform.slug if platform else None,
         password=PASSWORD,
     )
+    if two_factor.required_for(user):
+        enrol_totp(user)
+    return user
+
+
+def enrol_totp(user) -> TOTPDevice:
+    """The user's confirmed authenticator (made here as fixture state, without the enrolment page's audit event)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name=two_factor.TOTP_DEVICE_NAME, confirmed=True)
+
+
+def totp_code(user_or_device) -> str:
+    """The code the user's authenticator app shows now, computed from the device's key (django_otp.oath). A code is
+    accepted once: when this time step's was already used, wait for the next step, as a person would."""
+    device = user_or_device if isinstance(user_or_device, TOTPDevice) else TOTPDevice.objects.get(
+        user=user_or_device, confirmed=True)
+    device.refresh_from_db()
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    clock.time = time.time()
+    if clock.t() <= device.last_t:
+        time.sleep(device.step - (time.time() - device.t0) % device.step + 0.05)
+        clock.time = time.time()
+    return f"{clock.token():0{device.digits}d}"
 
 # A platform that received the removal-order procedures (TCO Art 3(2)) long ago: orders may go to it at once.
 INFORMED = {"main_establishment": "NL", "languages": ["en"], "pre_information_sent_at": "2026-01-05T09:00:00Z"}
@@ -171,11 +201,22 @@ def liaison_b(db, platform_b):
 def case(db, analyst):
     return case_actions.case_create(actor=analyst, title="Action day 2026-11", description="Demo case")
 
-def signed_in(user) -> Client:
-    """A Django test client with a browser session for `user`."""
-    client = Client()
+def sign_in(client: Client, user) -> Client:
+    """Give `client` a browser session for `user` that has passed the second factor when the user has one (the
+    session key django-otp keeps the verifying device under). Without it, a supervisor's or admin's session can do
+    nothing but give a code (accounts/middleware.py)."""
     client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
+
+
+def signed_in(user) -> Client:
+    """A Django test client with a browser session for `user` (second factor passed)."""
+    return sign_in(Client(), user)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from audit.chain import verify_chain
 from audit.models import AuditEvent
 from platforms.models import ContactPoint, Platform, PlatformDomain
 from referral.outbox.webhook import generate_secret
-from tests.conftest import make_platform
+from tests.conftest import make_platform, sign_in
 from tests.pages import form_data
 
 PLATFORM = "/admin/platforms/platform/{}/change/"
@@ -19,7 +19,7 @@ PLATFORM = "/admin/platforms/platform/{}/change/"
 
 @pytest.fixture
 def admin_client(client, admin_user):
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     return client
 
 
@@ -274,6 +274,6 @@ def test_bulk_delete_from_the_list_is_audited(admin_client, admin_user, analyst,
 
 def test_the_librarys_own_api_key_model_is_not_in_the_admin(client, admin_user):
     """Only UserAPIKey authenticates; the library's APIKey table would be a key minted outside the audit."""
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     assert client.get("/admin/rest_framework_api_key/apikey/").status_code == 404
     assert client.get("/admin/accounts/userapikey/").status_code == 200

@@ -11,7 +11,7 @@ from cases.actions import items as item_actions
 from cases.models import Item
 from referral.models import ReviewJob
 from tests.browser.conftest import login
-from tests.conftest import make_platform, make_user
+from tests.conftest import enrol_totp, make_platform, make_user
 from tests.processes import database_url, start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,6 +109,7 @@ def test_approve_every_proposal_matching_a_filter_and_watch_the_progress(page, s
     own = propose_many(boss, case, 2, prefix="own")
     boss.role = "supervisor"
     boss.save(update_fields=["role"])
+    enrol_totp(boss)  # a supervisor signs in with a second factor
 
     login(page, boss)
     page.goto("/review/")

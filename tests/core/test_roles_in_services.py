@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts import two_factor
 from alerts import actions as alert_actions
 from alerts.models import Alert
 from audit.models import AuditEvent
@@ -135,12 +136,16 @@ ACTIONS = {
     "user_create": (ADMINS, lambda a, w: account_services.user_create(actor=a, username="newbie", role="analyst")),
     "api_key_issue": (ADMINS, lambda a, w: account_services.api_key_issue(actor=a, user=w["analyst"])),
     "api_key_revoke": (ADMINS, lambda a, w: account_services.api_key_revoke(actor=a, prefix=w["key_prefix"])),
+    # Everyone may enrol their own authenticator; nobody (no actor) may.
+    "totp_enrolment": (frozenset(ALL_ROLES), lambda a, w: two_factor.totp_enrolment(actor=a)),
+    "totp_enrol_confirm": (frozenset(ALL_ROLES), lambda a, w: two_factor.totp_enrol_confirm(actor=a, token="1")),
+    "two_factor_reset": (ADMINS, lambda a, w: two_factor.two_factor_reset(actor=a, user_id=w["supervisor"].pk)),
 }
 
 # No actor is the operator on the server (a management command): the administrative services allow it by design.
 RUN_FROM_THE_COMMAND_LINE = {"platform_create", "platform_legal_set", "contact_point_rotate_secret",
                              "contact_point_enable", "user_create",
-                             "api_key_issue", "api_key_revoke"}
+                             "api_key_issue", "api_key_revoke", "two_factor_reset"}
 FORBIDDEN = [(name, role) for name, (allowed, _) in ACTIONS.items() for role in ALL_ROLES + [None]
              if role not in allowed and not (role is None and name in RUN_FROM_THE_COMMAND_LINE)]
 
@@ -163,7 +168,7 @@ def world(db, analyst, supervisor, case, platform_a, liaison_a, approved_referra
         "referral": approved_referral, "delivery": approved_referral.deliveries.get(),
         "alert": Alert.objects.create(kind="test", message="look"), "evidence": evidence,
         "contact_point": platform_a.contact_points.get(), "analyst": analyst, "key_prefix": key.split(".")[0],
-        "liaison": liaison_a,
+        "liaison": liaison_a, "supervisor": supervisor,
     }
 
 
@@ -171,7 +176,7 @@ def test_every_action_function_is_in_the_table():
     """A new action must be added to ACTIONS (and so be tested here) to pass."""
     modules = [case_actions, item_actions, assessment_actions, approval, outcomes, withdrawal, order_reports,
                outbox_actions, alert_actions, liveness_actions,
-               intake_actions, review_jobs, evidence_actions, platform_services, account_services]
+               intake_actions, review_jobs, evidence_actions, platform_services, account_services, two_factor]
     with_actor = {name for m in modules for name, fn in vars(m).items()
                   if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == m.__name__
                   and "actor" in getattr(inspect.unwrap(fn), "__code__", type("", (), {"co_varnames": ()})).co_varnames}

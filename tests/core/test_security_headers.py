@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import sign_in
+
 STRICT = ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
           "frame-ancestors 'none'"]
 
@@ -10,7 +12,7 @@ STRICT = ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object
                                   "/deliveries/dead/", "/deliveries/manual/", "/me/preferences/"])
 def test_html_pages_send_a_strict_csp(client, supervisor, path):
     if path != "/login/":
-        client.force_login(supervisor)
+        sign_in(client, supervisor)
     res = client.get(path)
     assert res.status_code in (200, 403)
     csp = res["Content-Security-Policy"]

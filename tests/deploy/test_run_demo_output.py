@@ -54,6 +54,17 @@ def test_run_demo_output_is_the_essentials_then_warnings_only(tmp_path):
             "username": "analyst", "password": logins["analyst"]["password"], "csrfmiddlewaretoken": csrf})
         assert signed_in == 200 and any(c.name == "sessionid" for c in jar)
         assert fetch(browser, f"{base}/review/") == 403  # supervisors only: PermissionDenied in the view
+        # The supervisor signs in with the second factor the demo enrolled: the code `demo_code` prints.
+        jar.clear()
+        fetch(browser, f"{base}/login/")
+        csrf = next(c.value for c in jar if c.name == "csrftoken")
+        fetch(browser, f"{base}/login/", {"username": "supervisor", "password": logins["supervisor"]["password"],
+                                          "csrfmiddlewaretoken": csrf})
+        code = subprocess.run([sys.executable, "manage.py", "demo_code", "supervisor"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        assert fetch(browser, f"{base}/login/verify/", {"otp_token": code, "csrfmiddlewaretoken": csrf}) == 200
+        assert fetch(browser, f"{base}/review/") == 200
+        assert len(logins["supervisor"]["recovery_codes"]) == 10 and logins["admin"]["totp_key"]
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     finally:

@@ -1,19 +1,16 @@
 """The import pages and the item form's live URL preview."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import RequestFactory
 
 from cases.models import Item
 from intake import actions as intake_actions
 from intake.models import ImportJob
 from referral.actions import outcomes
-from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 
 
 def signed_in(client, user):
-    # The login lockout (django-axes) needs the request, as a real login has one.
-    assert client.login(request=RequestFactory().post("/login/"), username=user.username, password=PASSWORD)
-    return client
+    return sign_in(client, user)  # the second factor passed where the user has one (a supervisor)
 
 
 def test_paste_creates_a_job_and_redirects_to_its_progress_page(client, analyst, case, platform_a,

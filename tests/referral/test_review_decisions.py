@@ -9,7 +9,7 @@ import pytest
 from cases.actions import items as item_actions
 from cases.models import Item
 from referral.models import Referral
-from tests.conftest import make_user
+from tests.conftest import enrol_totp, make_user
 
 ROW = re.compile(r'<tr id="r-item-(\d+)" class="review-row')
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -41,6 +41,7 @@ def promoted(db):
     def promote():
         user.role = "supervisor"
         user.save(update_fields=["role"])
+        enrol_totp(user)  # a supervisor signs in with a second factor
         return user
 
     return user, promote

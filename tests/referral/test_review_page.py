@@ -21,7 +21,7 @@ from evidence import actions as evidence_actions
 from evidence.actions import PIL_FORMATS
 from evidence.models import Evidence
 from referral.forms import ReviewFilterForm
-from tests.conftest import make_user
+from tests.conftest import enrol_totp, make_user
 
 pytestmark = pytest.mark.both_databases
 
@@ -242,6 +242,7 @@ def test_own_proposals_offer_no_approve_button(browser, varied, analyst, propose
     own = propose(by=promoted)
     promoted.role = "supervisor"
     promoted.save(update_fields=["role"])
+    enrol_totp(promoted)  # a supervisor signs in with a second factor
     text = browser(promoted).get("/review/").content.decode()
     row = re.search(rf'<tr id="r-item-{own.pk}".*?</tr>', text, re.S).group(0)
     assert "You proposed this item yourself" in row and f"/items/{own.pk}/approve/" not in row

@@ -16,7 +16,7 @@ from referral.actions import approval, outcomes
 from referral.models import Delivery, DeliveryAttempt, Referral
 from referral.outbox import dispatcher
 from referral.outbox.webhook import generate_secret
-from tests.conftest import PASSWORD, make_platform, make_user
+from tests.conftest import PASSWORD, enrol_totp, make_platform, make_user
 from tests.pages import read_page
 from tests.receiver import Receiver
 
@@ -305,6 +305,7 @@ def promoted_to_supervisor(user):
     """An analyst who proposed items, promoted since: four-eyes still binds them to their own proposals."""
     User.objects.filter(pk=user.pk).update(role="supervisor")
     user.refresh_from_db()
+    enrol_totp(user)  # a supervisor signs in with a second factor
     return user
 
 
@@ -494,14 +495,15 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor_
         # session, user, case, items, their referrals, platforms (form), timeline, staff to assign the case to;
         # elsewhere than on PostgreSQL the summary is one more query (cases_with_summary, case_summary)
         (analyst, f"/cases/{case.pk}/", 9 if connection.vendor == "postgresql" else 10, "case", min(rows, 50)),
-        # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more.
-        # session, user, alerts, manual tasks, notifications, rows, platform counts, platform/group/people choices
-        (supervisor, "/review/", 10, "/review/", shown),
-        (supervisor, "/referrals/", 6, "/referrals/", shown),  # session, user, referrals with item and platform
+        # A supervisor's pages also carry the alerts banner and the manual-task count: 2 more; and django-otp checks
+        # that the session's second-factor device is still the supervisor's: 1 more.
+        # session, user, device, alerts, manual tasks, notifications, rows, platform counts, platform/group/people
+        (supervisor, "/review/", 11, "/review/", shown),
+        (supervisor, "/referrals/", 7, "/referrals/", shown),  # session, user, device, referrals with item, platform
         (analyst, "/referrals/?status=queued", 4, "/referrals/", shown),
         (liaison_a, "/referrals/", 5, "/referrals/", shown),  # ... and the liaison's platform, named in the page
         # + referral, deliveries, attempts, and the liveness panel (the referral's state, its checks)
-        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 10, None, 0),
+        (supervisor, f"/referrals/{Referral.objects.first().pk}/", 11, None, 0),
     ]
     for user, path, budget, rows_of, expected in visits:
         client = browser(user)

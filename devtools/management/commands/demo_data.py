@@ -3,6 +3,8 @@ per role (a liaison per platform that answers over the API), and a case with ite
 
 Idempotent: a second run changes nothing. Writes var/demo.json (the demo logins) and var/sandbox.json (the
 sandbox platform's secrets and liaison keys). Both files stay under var/, which is never committed.
+The supervisor and the admin sign in with a second factor: the loader enrols an authenticator for each (its key
+and recovery codes in demo.json; `python manage.py demo_code USERNAME` prints its current code).
 Review has work waiting: proposals of several priorities and one threat to life (PROPOSALS), so that its order
 (threat to life, priority, oldest proposal) shows. The sandbox answers some referrals `needs_info` (run_demo).
 """
@@ -10,13 +12,16 @@ Review has work waiting: proposals of several priorities and one threat to life 
 import json
 import os
 import secrets
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.oath import TOTP
 
 from accounts import services as account_services
+from accounts import two_factor
 from accounts.models import User
 from cases.actions import assessment as assessment_actions
 from cases.actions import cases as case_actions
@@ -64,6 +69,16 @@ def _write_private(path, data) -> None:
         json.dump(data, fh, indent=2)
 
 
+def _enrol(user) -> dict:
+    """Enrol the user's authenticator as the enrolment page does, the loader playing the app. It confirms with the
+    previous time step's code (accepted), so that the current one is still unused for the first sign-in."""
+    device = two_factor.totp_enrolment(actor=user)
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    clock.time = time.time() - device.step
+    _, codes = two_factor.totp_enrol_confirm(actor=user, token=f"{clock.token():06d}")
+    return {"totp_key": two_factor.secret_text(device), "recovery_codes": codes}
+
+
 class Command(BaseCommand):
     help = "Load the demo data (idempotent) and write var/demo.json and var/sandbox.json."
 
@@ -102,6 +117,8 @@ class Command(BaseCommand):
                 user = account_services.user_create(actor=None, username=username, role=role,
                                                     platform_slug=platform, password=password)
                 logins[username] = {"role": role, "password": password, "platform": platform}
+                if two_factor.required_for(user):
+                    logins[username].update(_enrol(user))
                 if platform in sandbox["platforms"]:
                     _, key = account_services.api_key_issue(actor=None, user=user, name="sandbox platform")
                     sandbox["platforms"][platform]["api_key"] = key

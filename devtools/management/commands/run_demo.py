@@ -103,5 +103,8 @@ class Command(BaseCommand):
         for username, info in logins.items():
             suffix = f" of {info['platform']}" if info.get("platform") else ""
             lines.append(f"   {info['role']:<11} {username:<15} {info['password']}{suffix}")
+            if info.get("totp_key"):
+                lines.append(f"   {'':<11} {'':<15} second factor: `python manage.py demo_code {username}` prints "
+                             f"the code (or key {info['totp_key']} in an app)")
         lines += [" Ctrl-C stops everything.", "=" * 72, ""]
         self.stdout.write("\n".join(lines))
