@@ -49,7 +49,8 @@ class AssessIn(serializers.Serializer):
 
 
 class ItemOut(serializers.ModelSerializer):
-    platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    platform = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True,
+                                            help_text="null: the URL's host is no known platform's.")
     referrals = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="first_seen_at", read_only=True)
 

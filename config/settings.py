@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ErrorResponsesAutoSchema",  # every error answer too
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -295,6 +295,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.models.CaseStatus",
         "ImportStatusEnum": "intake.models.ImportStatus",
         "LiaisonStatusEnum": ["acknowledged", "cannot_execute", "declined", "needs_info", "removed", "restricted"],
+        "CannotExecuteReasonEnum": "referral.actions.orders.CANNOT_EXECUTE_REASONS",
+        "ScrutinyDecisionEnum": ["no_infringement", "infringement"],
     },
 }
 

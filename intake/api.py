@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from cases import selectors as case_selectors
 from core.errors import Conflict, NotFound
 from core.permissions import IsAnalystOrSupervisor, IsUnitStaff
+from core.schema import ERROR
 from intake import actions as intake_actions
 from intake import parsing
 from intake import selectors as intake_selectors
@@ -59,8 +60,8 @@ class ImportCreate(APIView):
     permission_classes = [IsAnalystOrSupervisor]
 
     @extend_schema(request={"multipart/form-data": ImportIn},
-                   responses={202: ImportCreated, 413: OpenApiResponse(description="Over IMPORT_MAX_BYTES or "
-                                                                                   "IMPORT_MAX_ROWS.")})
+                   responses={202: ImportCreated, 404: OpenApiResponse(ERROR.response, "No such case (or not yours)."),
+                              413: OpenApiResponse(ERROR.response, "Over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS.")})
     def post(self, request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -102,7 +103,8 @@ class ImportReport(APIView):
     permission_classes = [IsUnitStaff]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="line,outcome,item,reason")})
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="line,outcome,item,reason"),
+                              409: OpenApiResponse(ERROR.response, "The import has not finished: no report yet.")})
     def get(self, request, pk):
         job = _job_for(request, pk)
         if not job.report:

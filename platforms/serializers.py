@@ -34,7 +34,7 @@ class PlatformIn(serializers.Serializer):
 
 class ContactPointOut(serializers.ModelSerializer):
     has_secret = serializers.SerializerMethodField()
-    rotating_until = serializers.DateTimeField(source="previous_secret_until", read_only=True)
+    rotating_until = serializers.DateTimeField(source="previous_secret_until", read_only=True, allow_null=True)
 
     class Meta:
         model = ContactPoint

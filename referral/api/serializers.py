@@ -1,5 +1,6 @@
 """API shapes of review decisions, referrals and deliveries."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.serializers import iso
@@ -60,6 +61,55 @@ class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
 
+class AuthorityOut(serializers.Serializer):
+    type = serializers.CharField()
+    name = serializers.CharField()
+    contact = serializers.CharField()
+
+
+class OrderOut(serializers.Serializer):
+    """A removal order's Annex I content (referral/actions/orders.py order_json)."""
+
+    reference = serializers.CharField()
+    issuing_member_state = serializers.CharField()
+    addressee = serializers.CharField()
+    legal_representative = serializers.CharField()
+    contact_point = serializers.CharField()
+    host_member_state = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    urls = serializers.ListField(child=serializers.CharField())
+    grounds = serializers.ListField(child=serializers.CharField())
+    statement_of_reasons = serializers.CharField()
+    emergency = serializers.BooleanField()
+    emergency_reason = serializers.CharField()
+    non_disclosure = serializers.BooleanField()
+    non_disclosure_until = serializers.DateField(allow_null=True)
+    copy_to_host_authority = serializers.BooleanField()
+    copy_sent_at = serializers.DateTimeField(allow_null=True)
+    authority = AuthorityOut()
+    signatory = serializers.CharField(allow_null=True)
+    follow_up_contact = serializers.CharField()
+    redress = serializers.CharField()
+    territorial_scope = serializers.ChoiceField(choices=TERRITORIAL_SCOPES, allow_null=True)
+    cannot_execute_reason = serializers.ChoiceField(choices=CANNOT_EXECUTE_REASONS, allow_null=True)
+    grounds_ceased_at = serializers.DateTimeField(allow_null=True)
+    scrutiny_decision = serializers.ChoiceField(choices=["no_infringement", "infringement"], allow_null=True)
+    scrutiny_decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClockOut(serializers.Serializer):
+    due_at = serializers.DateTimeField(allow_null=True)
+    paused = serializers.BooleanField(help_text="A removal order's hour is paused (cannot_execute, Annex III).")
+    paused_reason = serializers.CharField()
+
+
+class LivenessOut(serializers.Serializer):
+    state = serializers.CharField(help_text="pending | online | offline | unknown")
+    checked_at = serializers.DateTimeField(allow_null=True, help_text="The last check; null before the first.")
+    offline_at = serializers.DateTimeField(allow_null=True, help_text="The first check that found it offline.")
+    checks = serializers.IntegerField()
+
+
 class ReferralOut(serializers.ModelSerializer):
     url = serializers.CharField(source="item.url", read_only=True)
     canonical_url = serializers.CharField(source="item.canonical_url", read_only=True)
@@ -67,9 +117,8 @@ class ReferralOut(serializers.ModelSerializer):
     categories = serializers.JSONField(source="item.categories", read_only=True)
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     order = serializers.SerializerMethodField(help_text="A removal order's Annex I content; null for a referral.")
-    clock = serializers.SerializerMethodField(help_text="{due_at, paused, paused_reason}")
-    liveness = serializers.SerializerMethodField(help_text=(
-        "The desk's own checks of the URL: {state: pending|online|offline|unknown, checked_at, offline_at, checks}"))
+    clock = serializers.SerializerMethodField(help_text="The deadline, and whether a removal order's hour is paused.")
+    liveness = serializers.SerializerMethodField(help_text="The desk's own checks of the URL (docs/verification.md).")
 
     class Meta:
         model = Referral
@@ -81,12 +130,15 @@ class ReferralOut(serializers.ModelSerializer):
     def _order(obj):
         return RemovalOrder.objects.filter(referral_id=obj.pk).select_related("signatory").first()
 
+    @extend_schema_field(OrderOut(allow_null=True))
     def get_order(self, obj) -> dict | None:
         return order_json(self._order(obj))
 
+    @extend_schema_field(ClockOut)
     def get_clock(self, obj) -> dict:
         return clock_json(obj.due_at, self._order(obj))
 
+    @extend_schema_field(LivenessOut)
     def get_liveness(self, obj) -> dict:
         return liveness_json(liveness_for([obj.pk])[obj.pk])
 
@@ -150,7 +202,8 @@ class OrderReportIn(serializers.Serializer):
 
 
 class PreInformOut(serializers.Serializer):
-    deliveries = serializers.IntegerField(help_text="Messages queued (one per active contact point); 0 answers 409.")
+    deliveries = serializers.IntegerField(help_text=(
+        "Messages queued (one per active contact point). None to send to answers 409."))
 
 
 class ClarifyIn(serializers.Serializer):

@@ -5,7 +5,8 @@ from datetime import timedelta
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 
 from cases import serializers as case_s
 from cases.api_base import ItemActionView
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import (
     CanReadReferrals,
@@ -180,7 +181,9 @@ class TcoReport(APIView):
 
     permission_classes = [IsUnitStaff]
 
-    @extend_schema(responses=dict, operation_id="v1_reports_tco")
+    @extend_schema(responses=dict, operation_id="v1_reports_tco", parameters=[
+        OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="The period's first day."),
+        OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="The period's last day.")])
     def get(self, request):
         period = tco_report.parse_period(request.query_params.get("from"), request.query_params.get("to"))
         return Response(tco_report.tco_report(request.user, period))
@@ -319,10 +322,12 @@ class PlatformPreInform(APIView):
 
     permission_classes = [IsSupervisor]
 
-    @extend_schema(request=None, responses=referral_s.PreInformOut, operation_id="v1_platforms_pre_information")
+    @extend_schema(request=None, responses={202: referral_s.PreInformOut}, operation_id="v1_platforms_pre_information")
     def post(self, request, pk: int):
         queued = withdrawal.platform_pre_inform(actor=request.user, platform_id=pk)
-        return Response({"deliveries": queued}, status=202 if queued else 409)
+        if not queued:  # the API's one error body, like every other 409
+            raise Conflict("The platform has no active contact point: nothing was sent (supervisors are alerted).")
+        return Response({"deliveries": queued}, status=202)
 
 
 class DeliveryFilter(django_filters.FilterSet):
