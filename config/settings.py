@@ -371,6 +371,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.seal", "schedule": AUDIT_SEAL_SECONDS},
     # Signs the chain's head, in the database and in the log (audit/checkpoints.py).
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": AUDIT_CHECKPOINT_SECONDS},
+    # Marks platforms with two or more final removal orders in twelve months as exposed (TCO Art 5(4)).
+    "referrals-exposure": {"task": "referral.refresh_exposure", "schedule": 3600.0},
     # Recomputes the dashboard's daily counts of the days whose referrals changed since the last run.
     "reports-refresh": {"task": "reports.refresh", "schedule": 60.0},
     "liveness-sweep": {"task": "liveness.schedule", "schedule": float(DELIVERY_SWEEP_SECONDS)},  # docs/verification.md

@@ -105,10 +105,18 @@ class LegalInline(AuditedInline, admin.StackedInline):
     extra = 0
     max_num = 1
     verbose_name = "legal directory (removal orders)"
+    readonly_fields = ["final_orders_12_months", "exposed_since"]  # counted by referral/exposure.py, not typed
+
+
+@admin.display(description="exposed (TCO Art 5)", boolean=True)
+def exposed(platform) -> bool | None:
+    legal = getattr(platform, "legal", None)
+    return None if legal is None else legal.exposed_since is not None
 
 
 @admin.register(Platform)
 class PlatformAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "slug", "active"]
+    list_display = ["name", "slug", "active", exposed]
+    list_select_related = ["legal"]
     search_fields = ["name", "slug", "domains__domain"]
     inlines = [DomainInline, ContactPointInline, LegalInline]

@@ -47,6 +47,10 @@ class PlatformLegal(models.Model):
     legal_representative = models.TextField(blank=True)  # Art 17: name and address, when outside the Union
     languages = models.JSONField(default=list, blank=True)  # ISO 639-1 codes it accepts orders in
     pre_information_sent_at = models.DateTimeField(null=True, blank=True)  # Art 3(2), the first order's notice
+    # Art 5(4): exposed to terrorist content after two or more final removal orders in twelve months. Kept current
+    # by beat's referral.refresh_exposure (referral/exposure.py), which counts the orders.
+    final_orders_12_months = models.PositiveIntegerField(default=0)
+    exposed_since = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Legal directory of {self.platform}"

@@ -69,7 +69,12 @@ class PlatformOut(serializers.ModelSerializer):
         return {"main_establishment": legal.main_establishment, "legal_representative": legal.legal_representative,
                 "languages": legal.languages,
                 "pre_information_sent_at": legal.pre_information_sent_at.isoformat().replace("+00:00", "Z")
-                if legal.pre_information_sent_at else None}
+                if legal.pre_information_sent_at else None,
+                # TCO Art 5(4): two or more final removal orders in twelve months (referral/exposure.py).
+                "exposed": legal.exposed_since is not None,
+                "exposed_since": (legal.exposed_since.isoformat().replace("+00:00", "Z") if legal.exposed_since
+                                  else None),
+                "final_orders_12_months": legal.final_orders_12_months}
 
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from referral import exposure
 from referral.actions import outcomes, review_jobs
 from referral.outbox import dispatcher
 
@@ -17,6 +18,12 @@ def flag_overdue():
     """Alert supervisors about referrals past their due time with no outcome (beat, every minute)."""
     return outcomes.referrals_flag_overdue()
 
+
+
+@shared_task(name="referral.refresh_exposure", ignore_result=True)
+def refresh_exposure():
+    """Recount each platform's final removal orders of the last twelve months (TCO Art 5(4); beat, hourly)."""
+    return exposure.refresh_exposure()
 
 
 @shared_task(name="referral.run_review_job", ignore_result=True)
