@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "LiaisonStatusEnum": ["acknowledged", "cannot_execute", "declined", "needs_info", "removed", "restricted"],
         "CannotExecuteReasonEnum": "referral.actions.orders.CANNOT_EXECUTE_REASONS",
         "ScrutinyDecisionEnum": ["no_infringement", "infringement"],
+        "ItemKindEnum": "cases.models.ItemKind",
     },
 }
 
