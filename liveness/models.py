@@ -124,5 +124,10 @@ class LivenessState(models.Model):
     reminders = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # The stats' refresh (reports/stats.py) finds the days of content found offline since its last run.
+        indexes = [models.Index(fields=["offline_at"], name="liveness_state_offline_idx",
+                                condition=Q(offline_at__isnull=False))]
+
     def __str__(self) -> str:
         return f"Liveness of referral {self.referral_id}: {self.state}"

@@ -16,8 +16,9 @@ BOUNDS_MINUTES = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 
 BOUNDS = tuple(timedelta(minutes=m) for m in BOUNDS_MINUTES)
 BUCKETS = len(BOUNDS) + 1  # the last one: over the last bound
 
-# The measured durations: the prefix of the stat's bucket columns (ack_b0 … ack_b26).
-MEASURES = ("ack", "removal", "outcome")
+# The measured durations: the prefix of the stat's bucket columns (ack_b0 … ack_b26). `offline`: from receipt to the
+# desk's own first offline verdict (liveness), beside the platform's claim (`removal`).
+MEASURES = ("ack", "removal", "outcome", "offline")
 
 
 def columns(measure: str) -> list[str]:

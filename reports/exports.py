@@ -33,7 +33,8 @@ PLATFORM_HEADER = ["platform", "referrals", "withdrawn", "delivered", "acknowled
                    "acknowledged_within_sla_share", "removed", "removed_within_sla", "removed_within_sla_share",
                    "ack_median_minutes_at_most", "ack_p90_minutes_at_most", "removal_median_minutes_at_most",
                    "removal_p90_minutes_at_most", "removal_orders_delivered", "removal_orders_within_hour",
-                   "removal_orders_within_hour_share", "verified_offline_rate"]
+                   "removal_orders_within_hour_share", "verified_offline", "verified_offline_rate",
+                   "offline_median_minutes_at_most"]
 
 
 def platform_rows(rows) -> tuple[list[str], list[list]]:
@@ -46,7 +47,7 @@ def platform_rows(rows) -> tuple[list[str], list[list]]:
             buckets.bound_minutes(row["ack_p90"]), buckets.bound_minutes(row["removal_median"]),
             buckets.bound_minutes(row["removal_p90"]), row["orders_delivered"], row["orders_within_hour"],
             _share(row["orders_within_hour_share"]),
-            "not measured yet" if row["verified_offline_rate"] is None else _share(row["verified_offline_rate"]),
+            row["verified_offline"], _share(row["verified_offline_rate"]), buckets.bound_minutes(row["offline_median"]),
         ])
     return PLATFORM_HEADER, out
 
@@ -66,7 +67,9 @@ def report_rows(report: dict) -> tuple[list[str], list[list]]:
                  [f"time_to_{measure}", "median_minutes_at_most", times["median_minutes_at_most"]],
                  [f"time_to_{measure}", "p90_minutes_at_most", times["p90_minutes_at_most"]]]
     offline = report["verified_offline_rate"]
-    rows.append(["verified_offline", "rate", "not measured yet" if offline is None else _share(offline)])
+    rows += [["verified_offline", "delivered", report["delivered"]],
+             ["verified_offline", "count", report["verified_offline"]],
+             ["verified_offline", "rate", _share(offline)]]
     return ["section", "key", "value"], rows
 
 
@@ -80,7 +83,7 @@ def operation_rows(board: dict) -> tuple[list[str], list[list]]:
     for row in [*board["rows"], board["total"]]:
         offline = row["verified_offline"]
         out.append([row["platform"], row["logged"], row["approved"], row["sent"], row["acknowledged"], row["removed"],
-                    row["withdrawn"], "not measured yet" if offline is None else _share(offline),
+                    row["withdrawn"], _share(offline),
                     "" if row["median_approval_to_removal_minutes"] is None
                     else row["median_approval_to_removal_minutes"]])
     return OPERATION_HEADER, out

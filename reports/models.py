@@ -14,7 +14,7 @@ from reports.categories import CATEGORY_COLUMNS
 
 # The counts per referral status (the referral's status now): n_<status>.
 STATUS_COLUMNS = ("n_queued", "n_sent", "n_acknowledged", "n_removed", "n_restricted", "n_declined", "n_needs_info",
-                  "n_failed", "n_withdrawn")
+                  "n_failed", "n_withdrawn", "n_already_offline")
 # Referrals in any status not above (one added to ReferralStatus since): counted here until it has its column, so
 # the columns always add up to the total.
 OTHER_COLUMN = "n_other"
@@ -35,6 +35,8 @@ class StatCounts(models.Model):
     ack_within_sla = models.PositiveIntegerField(default=0)  # acknowledged_at <= due_at
     removed_within_sla = models.PositiveIntegerField(default=0)  # removed, action_taken_at <= due_at
     orders_within_hour = models.PositiveIntegerField(default=0)  # removal orders removed <= 1 h after sent_at
+    # Delivered and found offline by the desk's own checks (LivenessState.offline_at set): the verified offline rate.
+    verified_offline = models.PositiveIntegerField(default=0)
 
     class Meta:
         abstract = True

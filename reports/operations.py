@@ -2,18 +2,21 @@
 period, and their referrals made in it: approved, sent, acknowledged, removed, verified offline, and the median time
 from approval to removal (exact: an operation is thousands of referrals, not millions). Unit staff only."""
 
+import math
 import statistics
 
-from django.db.models import Count, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q
 
 from cases.models import Item
 from core.roles import UNIT_STAFF, require_role
 from referral.models import Referral, ReferralStatus
-from reports import liveness
 from reports.models import Operation
 from reports.selectors import WHAT
 
 COUNTS = ("logged", "approved", "sent", "acknowledged", "removed", "withdrawn")
+# Sent, not withdrawn, and found offline by the desk's own checks (liveness); the time from receipt to that check.
+VERIFIED = Q(sent_at__isnull=False, liveness__offline_at__isnull=False) & ~Q(status=ReferralStatus.WITHDRAWN)
+TO_OFFLINE = ExpressionWrapper(F("liveness__offline_at") - F("sent_at"), output_field=DurationField())
 
 
 def operations(actor):
@@ -38,7 +41,8 @@ def board(actor, operation: Operation) -> dict:
         approved=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False)),
         acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
         removed=Count("id", filter=Q(status=ReferralStatus.REMOVED)),
-        withdrawn=Count("id", filter=Q(status=ReferralStatus.WITHDRAWN))).order_by()}
+        withdrawn=Count("id", filter=Q(status=ReferralStatus.WITHDRAWN)),
+        verified=Count("id", filter=VERIFIED), slowest=Max(TO_OFFLINE, filter=VERIFIED)).order_by()}
     times: dict[str, list[float]] = {}
     for name, created, action in referrals.filter(status=ReferralStatus.REMOVED, action_taken_at__isnull=False) \
             .values_list("platform__name", "created_at", "action_taken_at"):
@@ -48,11 +52,15 @@ def board(actor, operation: Operation) -> dict:
         row = {"platform": name, "logged": logged.get(name, 0),
                **{key: (counted.get(name) or {}).get(key, 0) for key in COUNTS[1:]}}
         row["median_approval_to_removal_minutes"] = _median_minutes(times.get(name, []))
-        row["verified_offline"] = liveness.verified_offline_rate()
+        found = counted.get(name) or {}
+        row["verified"], row["slowest_offline"] = found.get("verified", 0), found.get("slowest")
+        row["verified_offline"] = row["verified"] / row["sent"] if row["sent"] else None
         rows.append(row)
     total = {"platform": "All platforms", **{key: sum(r[key] for r in rows) for key in COUNTS},
              "median_approval_to_removal_minutes": _median_minutes([t for ts in times.values() for t in ts]),
-             "verified_offline": liveness.verified_offline_rate()}
+             "verified": sum(r["verified"] for r in rows),
+             "slowest_offline": max((r["slowest_offline"] for r in rows if r["slowest_offline"]), default=None)}
+    total["verified_offline"] = total["verified"] / total["sent"] if total["sent"] else None
     referred_to = sum(1 for row in rows if row["approved"])
     return {"rows": rows, "total": total, "headline": _headline(total, referred_to)}
 
@@ -62,7 +70,13 @@ def _median_minutes(seconds: list[float]) -> float | None:
 
 
 def _headline(total: dict, platforms: int) -> str:
-    offline = total["verified_offline"]
-    verified = "verified offline: not measured yet" if offline is None else f"{offline * 100:.0f} % verified offline"
+    offline, slowest = total["verified_offline"], total["slowest_offline"]
+    if offline is None:
+        verified = "none sent yet"
+    elif slowest is None:
+        verified = "0 % verified offline yet"
+    else:
+        hours = max(1, math.ceil(slowest.total_seconds() / 3600))
+        verified = f"{offline * 100:.0f} % verified offline within {hours} hour{'s' if hours != 1 else ''}"
     return (f"{total['approved']} items referred to {platforms} platform{'s' if platforms != 1 else ''}; "
             f"{total['removed']} removed as the platforms claim; {verified}.")

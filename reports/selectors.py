@@ -11,7 +11,7 @@ from django.db.models import F, Q, Sum
 
 from core.roles import UNIT_STAFF, require_role
 from referral.models import Delivery, DeliveryStatus, Instrument, Referral
-from reports import buckets, liveness
+from reports import buckets
 from reports.models import DailyPlatformStat, DailyReferralStat
 
 WHAT = "reading the unit's numbers"
@@ -25,12 +25,13 @@ OUTCOME_SERIES = (
     ("awaiting", "Awaiting an outcome", ("n_queued", "n_sent", "n_acknowledged", "n_needs_info")),
     ("failed", "Failed to deliver", ("n_failed",)),
     ("withdrawn", "Withdrawn", ("n_withdrawn",)),
+    ("not_sent_offline", "Not sent: already offline", ("n_already_offline",)),
     ("other", "Other", ("n_other",)),  # a status the counts have no column of yet (reports/models.py)
 )
 
 # The per-platform table's summed columns (besides the histograms).
 PLATFORM_SUMS = ("total", "n_withdrawn", "delivered", "acknowledged", "ack_within_sla", "n_removed",
-                 "removed_within_sla", "orders_within_hour")
+                 "removed_within_sla", "orders_within_hour", "verified_offline")
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,9 @@ def _share(part: int, whole: int) -> float | None:
 def _platform_row(name: str, sums: dict, filters: Filters, platform_id=None) -> dict:
     ack = [sums[c] or 0 for c in buckets.columns("ack")]
     removal = [sums[c] or 0 for c in buckets.columns("removal")]
+    offline = [sums[c] or 0 for c in buckets.columns("offline")]
     delivered = sums["delivered"] or 0
     orders = sums["orders_delivered"] or 0
-    live = {**filters.as_kwargs(), "platform_id": platform_id or filters.platform_id}
     return {
         "platform_id": platform_id, "platform": name,
         **{key: sums[key] or 0 for key in PLATFORM_SUMS}, "orders_delivered": orders,
@@ -107,15 +108,16 @@ def _platform_row(name: str, sums: dict, filters: Filters, platform_id=None) -> 
         "ack_median": buckets.percentile(ack, 0.5), "ack_p90": buckets.percentile(ack, 0.9),
         "removal_median": buckets.percentile(removal, 0.5), "removal_p90": buckets.percentile(removal, 0.9),
         "ack_histogram": ack, "removal_histogram": removal,
-        "verified_offline_rate": liveness.verified_offline_rate(**live),
-        "median_time_to_offline": liveness.median_time_to_offline(**live),
+        # Measured by the desk's own checks: found offline, of those delivered; receipt to the first offline check.
+        "verified_offline_rate": _share(sums["verified_offline"] or 0, delivered),
+        "offline_median": buckets.percentile(offline, 0.5), "offline_histogram": offline,
     }
 
 
 def per_platform(actor, filters: Filters) -> list[dict]:
     """A row per platform with referrals in the period, by name, then "All platforms" (the sums of the rows)."""
     require_role(actor, UNIT_STAFF, WHAT)
-    histograms = buckets.columns("ack") + buckets.columns("removal")
+    histograms = buckets.columns("ack") + buckets.columns("removal") + buckets.columns("offline")
     # First: an annotation named like a column hides the column from the annotations after it.
     sums = {"orders_delivered": Sum("delivered", filter=Q(instrument=Instrument.REMOVAL_ORDER))}
     sums |= {key: Sum(key) for key in (*PLATFORM_SUMS, *histograms)}

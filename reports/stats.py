@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cases.models import Category
 from core.db import JSONArrayContains
+from liveness.models import LivenessState
 from referral.models import Instrument, Referral, ReferralStatus
 from reports.buckets import BOUNDS, BUCKETS
 from reports.categories import CATEGORY_COLUMNS
@@ -42,6 +43,8 @@ _DURATIONS = {
     "ack": ("acknowledged_at", Q(acknowledged_at__isnull=False)),
     "removal": ("action_taken_at", Q(status=R.REMOVED, action_taken_at__isnull=False)),
     "outcome": ("outcome_at", Q(status__in=FINAL, outcome_at__isnull=False)),
+    # Measured by the desk: the first check that found the content offline (liveness/recording.py).
+    "offline": ("liveness__offline_at", Q(liveness__offline_at__isnull=False)),
 }
 
 
@@ -75,6 +78,8 @@ def _aggregates() -> dict:
                                                                 acknowledged_at__lte=F("due_at"))),
         "removed_within_sla": Count("id", filter=Q(status=R.REMOVED, action_taken_at__isnull=False,
                                                    due_at__isnull=False, action_taken_at__lte=F("due_at"))),
+        "verified_offline": Count("id", filter=_NOT_WITHDRAWN & Q(sent_at__isnull=False,
+                                                                  liveness__offline_at__isnull=False)),
         "orders_within_hour": Count("id", filter=Q(status=R.REMOVED, instrument=Instrument.REMOVAL_ORDER,
                                                    sent_at__isnull=False, action_taken_at__isnull=False,
                                                    removal_time__lte=timedelta(hours=1))),
@@ -161,10 +166,15 @@ def refresh() -> int:
         if watermark.refreshed_through is None:
             count = _rebuild_locked()
         else:
-            days = (Referral.objects.filter(updated_at__gt=watermark.refreshed_through - OVERLAP)
+            since = watermark.refreshed_through - OVERLAP
+            days = (Referral.objects.filter(updated_at__gt=since)
                     .annotate(created_day=TruncDate("created_at")).values_list("created_day", flat=True)
                     .distinct().order_by())
-            count = recompute_days(list(days))
+            # The desk's checks change no referral row: content found offline since is looked up on its own.
+            offline_days = (LivenessState.objects.filter(offline_at__gt=since)
+                            .annotate(created_day=TruncDate("referral__created_at"))
+                            .values_list("created_day", flat=True).distinct().order_by())
+            count = recompute_days({*days, *offline_days})
         watermark.refreshed_through = now
         watermark.save(update_fields=["refreshed_through"])
     return count

@@ -22,7 +22,7 @@ def dashboard(request):
     form, filters = _filters(request)
     platforms = report_selectors.per_platform(request.user, filters)
     for row in platforms:
-        for key in ("ack_median", "ack_p90", "removal_median", "removal_p90"):
+        for key in ("ack_median", "ack_p90", "removal_median", "removal_p90", "offline_median"):
             row[f"{key}_label"] = buckets.bound_label(row[key])
     days = report_selectors.referrals_per_day(request.user, filters)
     series = [key for key, _, _ in report_selectors.OUTCOME_SERIES]

@@ -68,7 +68,7 @@ def test_per_platform_counts_shares_and_times_equal_sql(seeded, supervisor):
         assert row["ack_p90"] == truth.percentile_bucket(acks, 0.9)
         assert row["removal_median"] == truth.percentile_bucket(removals, 0.5)
         assert row["removal_p90"] == truth.percentile_bucket(removals, 0.9)
-        assert row["verified_offline_rate"] is None  # not measured yet
+        assert row["verified_offline_rate"] == 0  # no check found anything offline here (test_verified_offline.py)
     assert rows["All platforms"]["total"] == sum(sql["total"] for sql in expected.values())
 
 
@@ -139,10 +139,12 @@ def test_dashboard_page_and_its_csv_files(seeded, analyst, django_assert_max_num
         page = browser.get(f"/dashboard/?{query}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "not measured yet" in html and 'id="per-day-table"' in html and "vendor/chart.umd.min.js" in html
+    assert 'data-series="verified_offline_rate"' in html and 'id="per-day-table"' in html
+    assert "vendor/chart.umd.min.js" in html
 
     daily = list(csv.reader(io.StringIO(browser.get(f"/dashboard/per-day.csv?{query}").content.decode())))
-    assert daily[0] == ["day", "removed", "restricted", "declined", "awaiting", "failed", "withdrawn", "other", "total"]
+    assert daily[0] == ["day", "removed", "restricted", "declined", "awaiting", "failed", "withdrawn",
+                        "not_sent_offline", "other", "total"]
     expected = _day_outcomes_from_sql(period)
     assert len(daily) == 1 + period.days
     for line in daily[1:]:
@@ -157,7 +159,7 @@ def test_dashboard_page_and_its_csv_files(seeded, analyst, django_assert_max_num
         if line["platform"] in sql:
             assert int(line["referrals"]) == sql[line["platform"]]["total"]
             assert int(line["removal_orders_within_hour"]) == sql[line["platform"]]["orders_within_hour"]
-            assert line["verified_offline_rate"] == "not measured yet"
+            assert line["verified_offline_rate"] == "0.0000" and line["verified_offline"] == "0"
 
 
 def test_a_longer_period_costs_no_more_queries(seeded, analyst, django_assert_max_num_queries):

@@ -65,7 +65,7 @@ def test_board_numbers_equal_sql(operation, analyst):
     total = board["total"]
     assert total["approved"] == sum(r["approved"] for r in expected.values())
     assert board["headline"] == (f"{total['approved']} items referred to 2 platforms; {total['removed']} removed as "
-                                 "the platforms claim; verified offline: not measured yet.")
+                                 "the platforms claim; 0 % verified offline yet.")
 
 
 def test_create_and_close_are_audited_and_close_happens_once(operation, supervisor, analyst):
@@ -89,7 +89,7 @@ def test_bad_operations_are_refused_with_field_errors(seeded, supervisor):
 def test_board_rows_refresh_and_show_a_removal_made_since(operation, clock, analyst, liaison_a, liaison_b):
     browser = signed_in(analyst)
     page = browser.get(f"/operations/{operation.pk}/").content.decode()
-    assert 'hx-trigger="every 10s"' in page and "not measured yet" in page
+    assert 'hx-trigger="every 10s"' in page and "Verified offline" in page
     before = board_selectors.board(analyst, operation)["total"]["removed"]
     waiting = Referral.objects.filter(item__case__in=operation.cases.all(), created_at__gte=operation.starts_at,
                                       created_at__lt=operation.ends_at,
