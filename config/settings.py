@@ -298,6 +298,8 @@ SPECTACULAR_SETTINGS = {
         "CannotExecuteReasonEnum": "referral.actions.orders.CANNOT_EXECUTE_REASONS",
         "ScrutinyDecisionEnum": ["no_infringement", "infringement"],
         "ItemKindEnum": "cases.models.ItemKind",
+        "OrderReportKindEnum": "referral.actions.order_reports.KINDS",
+        "ComplaintOutcomeEnum": "referral.actions.order_reports.COMPLAINT_OUTCOMES",
     },
 }
 

@@ -95,6 +95,14 @@ class OrderOut(serializers.Serializer):
     grounds_ceased_at = serializers.DateTimeField(allow_null=True)
     scrutiny_decision = serializers.ChoiceField(choices=["no_infringement", "infringement"], allow_null=True)
     scrutiny_decided_at = serializers.DateTimeField(allow_null=True)
+    # What the platform reported afterwards (POST .../order-reports/).
+    scrutiny_requested_at = serializers.DateTimeField(allow_null=True)
+    preserved_until = serializers.DateField(allow_null=True)
+    provider_informed_at = serializers.DateTimeField(allow_null=True)
+    complaint_received_at = serializers.DateTimeField(allow_null=True)
+    complaint_outcome = serializers.ChoiceField(choices=order_reports.COMPLAINT_OUTCOMES, allow_null=True)
+    complaint_decided_at = serializers.DateTimeField(allow_null=True)
+    reinstated_at = serializers.DateTimeField(allow_null=True)
 
 
 class ClockOut(serializers.Serializer):
