@@ -27,6 +27,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pages_bench")
 from bench import triage_queue as tq  # noqa: E402  (sets the Django environment: DATABASE_URL, DEBUG off)
+from bench.sessions import signed_in_client  # noqa: E402
 from bench.support import drop_database, recreate_database  # noqa: E402
 
 DB_URL = tq.DB_URL
@@ -152,7 +153,6 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
-    from django.test import Client
 
     from accounts import services as account_services
     from accounts.models import User
@@ -195,8 +195,7 @@ def main() -> None:
 
     clients = {}
     for name, user in (("analyst", analyst), ("supervisor", supervisor), ("liaison", liaison)):
-        clients[name] = Client()
-        clients[name].force_login(user)
+        clients[name] = signed_in_client(user)  # the supervisor's past the second factor
     busy = platform_ids[0]
     cursor = None
     for _ in range(20):  # a deep page: follow the cursor 20 pages into the default queue (1,000 rows in)
