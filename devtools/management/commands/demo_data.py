@@ -37,6 +37,19 @@ PLATFORMS = [  # two on the sandbox's webhooks, one by email to the local SMTP s
     ("pinboard", "Pinboard", ["pinboard.example"], "email"),
     ("formhost", "FormHost", ["formhost.example"], "manual"),
 ]
+# The removal-order directory (TCO Regulation) of each: main establishment, and when the procedures (Art 3(2)) were
+# sent. Pinboard is established in Ireland: its orders go with a copy to the Irish authority below (Art 4).
+# FormHost was never sent them: a first removal order to it waits for them (send them from the API or a referral).
+LEGAL = {
+    "tube": {"main_establishment": "NL", "languages": ["en"], "pre_information_sent_at": "2026-01-05T09:00:00Z"},
+    "chirp": {"main_establishment": "NL", "languages": ["en"], "pre_information_sent_at": "2026-01-05T09:00:00Z"},
+    "pinboard": {"main_establishment": "IE", "languages": ["en", "fr"],
+                 "legal_representative": "Pinboard Ireland Ltd, 1 Dock Road, Dublin",
+                 "pre_information_sent_at": "2026-01-05T09:00:00Z"},
+    "formhost": {"main_establishment": "NL", "languages": ["en"]},
+}
+# The competent authority of another Member State, which gets its copy of orders to platforms established there.
+AUTHORITY = ("ie-authority", "Competent authority of Ireland (demo)", "IE", "tco-copies@authority.ie.example")
 USERS = [("analyst", "analyst", None), ("supervisor", "supervisor", None), ("admin", "admin", None),
          ("tube-liaison", "liaison", "tube"), ("chirp-liaison", "liaison", "chirp"),
          ("pinboard-liaison", "liaison", "pinboard")]
@@ -59,6 +72,8 @@ PROPOSALS = [
     ("https://chirp.example/lone_wolf_88/status/7", "post", ["threat"], "en",
      "Names a school and a date: threat to life", 7, 3, True),
     ("https://pinboard.example/pin/9001", "media", ["incitement"], "fr", "Old poster, low confidence", 2, 1, False),
+    ("https://formhost.example/u/91/manual.pdf", "file", ["instruction"], "en",
+     "Attack manual. For a removal order: FormHost has not had the procedures yet (TCO Art 3(2))", 5, 3, False),
 ]
 
 
@@ -107,11 +122,13 @@ class Command(BaseCommand):
                     contact_point = {"channel": "email", "endpoint": f"abuse@{domains[0]}", "language": "en"}
                 else:
                     contact_point = {"channel": "manual", "endpoint": f"https://{domains[0]}/report-content"}
-                # Each was sent the removal-order procedures (TCO Art 3(2)) by letter, recorded here, a while ago.
                 platform_services.platform_create(actor=None, slug=slug, name=name, domains=domains,
-                                                  legal={"main_establishment": "NL", "languages": ["en"],
-                                                         "pre_information_sent_at": "2026-01-05T09:00:00Z"},
-                                                  contact_points=[contact_point])
+                                                  legal=LEGAL[slug], contact_points=[contact_point])
+            slug, name, member_state, address = AUTHORITY
+            platform_services.platform_create(actor=None, slug=slug, name=name, domains=[], kind="authority",
+                                              legal={"main_establishment": member_state, "languages": ["en"]},
+                                              contact_points=[{"channel": "email", "endpoint": address,
+                                                               "language": "en"}])
             for username, role, platform in USERS:
                 password = f"demo-{secrets.token_urlsafe(9)}"
                 user = account_services.user_create(actor=None, username=username, role=role,
