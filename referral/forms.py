@@ -149,3 +149,27 @@ class BulkWithdrawForm(WithdrawForm):
 class ClarifyForm(forms.Form):
     message = forms.CharField(label="Answer to the platform's question (sent to the platform)", max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OrderForm(forms.Form):
+    """The supervisor's part of a removal order (Annex I): the rest comes from the unit, the platform, the item.
+    Checked again, with the same messages, by the service (referral/actions/orders.py check_order_details)."""
+
+    statement_of_reasons = forms.CharField(
+        label="Statement of reasons (Annex I, section B)", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Why this content is terrorist content under Article 2(7), in words the platform can act on.")
+    emergency = forms.BooleanField(
+        required=False, label="Emergency: this first order to the platform cannot wait for the 12 hours' notice")
+    emergency_reason = forms.CharField(label="Why it cannot wait (Article 3(2))", required=False, max_length=5000,
+                                       widget=forms.Textarea(attrs={"rows": 2}))
+    non_disclosure = forms.BooleanField(
+        required=False, label="The platform must not inform the content provider (Article 11(3), section C)")
+    non_disclosure_until = forms.DateField(
+        label="Until (at most six weeks; empty: six weeks)", required=False,
+        widget=forms.DateInput(attrs={"type": "date"}))
+
+    def order(self) -> dict:
+        data = self.cleaned_data
+        return {"statement_of_reasons": data["statement_of_reasons"], "emergency": data["emergency"],
+                "emergency_reason": data["emergency_reason"], "non_disclosure": data["non_disclosure"],
+                "non_disclosure_until": data["non_disclosure_until"]}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import deliveries, referrals, review, review_jobs, url_preview, withdrawals
+from .views import deliveries, orders, referrals, review, review_jobs, url_preview, withdrawals
 
 urlpatterns = [
     path("intake/preview/", url_preview.url_preview, name="intake-preview"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("review/jobs/<uuid:pk>/", review_jobs.review_job_detail, name="review-job-detail"),
     path("review/jobs/<uuid:pk>/progress/", review_jobs.review_job_progress, name="review-job-progress"),
     path("review/jobs/<uuid:pk>/start/", review_jobs.review_job_start, name="review-job-start"),
+    path("items/<int:pk>/order/", orders.item_order, name="item-order"),
     path("items/<int:pk>/approve/", review.item_decide, {"action": "approve"}, name="item-approve"),
     path("items/<int:pk>/return/", review.item_decide, {"action": "return"}, name="item-return"),
     path("items/<int:pk>/reject/", review.item_decide, {"action": "reject"}, name="item-reject"),
