@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.support import drop_database, free_port, recreate_database  # noqa: E402
+from bench.support import UNTHROTTLED, drop_database, free_port, recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/api_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -39,6 +39,7 @@ ENV = {
     "SECRET_KEY": "bench-only", "DEBUG": "0", "STATIC_MANIFEST": "0", "ALLOWED_HOSTS": "127.0.0.1",
     "ALLOW_PRIVATE_ENDPOINTS": "1", "LOG_LEVEL": "WARNING",
     "PYTHONWARNINGS": "ignore:No directory at:UserWarning",  # WhiteNoise: no collectstatic run for a bench
+    **UNTHROTTLED,
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

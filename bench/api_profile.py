@@ -16,10 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.support import UNTHROTTLED  # noqa: E402
+
 os.environ.update({
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/prof_api", "SECRET_KEY": "bench-only",
     "ALLOWED_HOSTS": "127.0.0.1", "CELERY_BROKER_URL": "memory://", "REDIS_URL": "redis://127.0.0.1:6379/8",
-    "LOG_LEVEL": "ERROR", "ALLOW_PRIVATE_ENDPOINTS": "1", "DJANGO_SETTINGS_MODULE": "config.settings",
+    "LOG_LEVEL": "ERROR", "ALLOW_PRIVATE_ENDPOINTS": "1", "DJANGO_SETTINGS_MODULE": "config.settings", **UNTHROTTLED,
 })
 N = 300
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 from bench.sessions import signed_in_client  # noqa: E402
-from bench.support import drop_database, recreate_database  # noqa: E402
+from bench.support import UNTHROTTLED, drop_database, recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/dashboard_bench")
 R = int(os.environ.get("BENCH_REFERRALS", "1000000"))
@@ -40,7 +40,7 @@ PLATFORMS, CASES = 25, 120
 YEAR_START = date(2025, 1, 1)
 os.environ.update({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench-only", "ALLOWED_HOSTS": "testserver,localhost",
                    "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "memory://", "DEBUG": "false",
-                   "STATIC_MANIFEST": "0"})
+                   "STATIC_MANIFEST": "0", **UNTHROTTLED})
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 STATUSES = [("queued", 1), ("sent", 6), ("acknowledged", 8), ("removed", 55), ("restricted", 6), ("declined", 12),

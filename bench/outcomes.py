@@ -20,14 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.support import recreate_database  # noqa: E402
+from bench.support import UNTHROTTLED, recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/outcomes_bench")
 N = int(os.environ.get("BENCH_REFERRALS", "26000"))
 ROWS_PER_CALL = 1000
 PROFILE = os.environ.get("BENCH_PROFILE", "")
 ENV = {"DATABASE_URL": DB_URL, "CELERY_BROKER_URL": "memory://", "ALLOW_PRIVATE_ENDPOINTS": "1",
-       "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING", "REDIS_URL": "redis://127.0.0.1:6379/9"}
+       "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING", "REDIS_URL": "redis://127.0.0.1:6379/9", **UNTHROTTLED}
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
-from bench.support import drop_database, recreate_database  # noqa: E402
+from bench.support import UNTHROTTLED, drop_database, recreate_database  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/search_bench")
 N = int(os.environ.get("BENCH_ITEMS", "1000000"))
@@ -35,7 +35,7 @@ PLATFORMS = 60
 CASES = 5000
 os.environ.update({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench-only", "ALLOWED_HOSTS": "testserver,localhost",
                    "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "memory://", "STATIC_MANIFEST": "0",
-                   "DEBUG": "false"})
+                   "DEBUG": "false", **UNTHROTTLED})
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Notes: a few common words of the trade, Zipf-weighted (the commonest is in most notes), and a long tail of rare

@@ -2,6 +2,7 @@
 variable, so that a typo cannot silently mean something else."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,3 +47,14 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+_RATE = re.compile(r"(?P<number>[1-9][0-9]*)/(?P<period>second|minute|hour|day)|off")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate, 'N/second', 'N/minute', 'N/hour' or 'N/day' (N ≥ 1), or 'off'; anything else is refused."""
+    value = (os.environ.get(name) or "").strip().lower() or default
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate: use N/second, N/minute, N/hour, N/day or off.")
+    return value

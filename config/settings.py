@@ -17,7 +17,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the second factor
     "accounts.middleware.SecondFactorMiddleware",  # until then, who must use one can only give it (or enrol)
+    "core.idempotency.IdempotencyMiddleware",  # an API POST's Idempotency-Key: the stored answer replayed
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
@@ -277,13 +278,25 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.ErrorResponsesAutoSchema",  # every error answer too
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ClientRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
+# Limits per API key and per signed-in user (core/throttling.py; docs/operations.md, "Limits of the API"):
+# "N/second|minute|hour|day" or "off"; 429 with Retry-After beyond. The liaisons' bulk status update is counted
+# apart, with its own higher limit. Without Redis the counts are each process's own.
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1200/minute")
+API_THROTTLE_BULK_RATE = env_rate("API_THROTTLE_BULK_RATE", "2400/minute")
+# A POST's answer kept under its Idempotency-Key this long (core/idempotency.py; beat: idempotency-keys-expire).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+# The OpenAPI schema (/api/schema/) and Swagger UI (/api/docs/) need a signed-in user or an API key, unless set.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Referral desk API",
     "DESCRIPTION": "Cases, items and referrals of an Internet Referral Unit; platform liaisons report outcomes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if API_SCHEMA_PUBLIC
+                          else "rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -379,6 +392,8 @@ CELERY_BEAT_SCHEDULE = {
     # Recomputes the dashboard's daily counts of the days whose referrals changed since the last run.
     "reports-refresh": {"task": "reports.refresh", "schedule": 60.0},
     "liveness-sweep": {"task": "liveness.schedule", "schedule": float(DELIVERY_SWEEP_SECONDS)},  # docs/verification.md
+    # Forgets the Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (a request also ignores an expired one).
+    "idempotency-keys-expire": {"task": "core.expire_idempotency_keys", "schedule": 3600.0},
     # Verifies the chain and its checkpoints every night; an alert when they do not hold.
     "audit-verify": {"task": "audit.verify", "schedule": crontab(hour=2, minute=30)},
 }

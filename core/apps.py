@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """No models: the exception family, role sets, paging and the commands every deployment runs."""
+    """The exception family, role sets, paging, the API's rate limits and Idempotency-Keys (its one table), and the
+    commands every deployment runs."""
 
     name = "core"
 

@@ -11,6 +11,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from devtools.sandbox_config import asks_for_info, declines, now_iso, platform_reference
+from referral.outbox.recording import retry_after_seconds
+
+# A 429 from the desk: wait its Retry-After (at most this many seconds) and call again, at most this many times.
+MAX_RETRY_AFTER = 60.0
+MAX_THROTTLED_WAITS = 10
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
@@ -128,7 +133,8 @@ class Callbacks:
     def _call_back(self, slug: str, referral: dict, body: dict) -> bool:
         referral_id = referral["id"]
         record = {"platform": slug, "referral_id": referral_id, "status": body["status"], "url": "",
-                  "http_status": None, "attempts": 0, "ok": False, "error": "", "at": now_iso()}
+                  "http_status": None, "attempts": 0, "throttled": 0, "ok": False, "error": "",
+                  "at": now_iso()}
         url = self._callback_url(referral["status_url"])
         api_key = self.platforms[slug]["api_key"]
         if url is None:
@@ -143,22 +149,34 @@ class Callbacks:
             self._finish_callback(slug, record, "callbacks_refused")
             self._log(f"callback {slug} referral {referral_id} {body['status']} skipped: no api_key configured")
             return False
-        delay = 0.5
+        delay, failures = 0.5, 0
         while True:
             record["attempts"] += 1
+            asked = None  # a 429's Retry-After, in seconds
             try:
                 response = self._client.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"})
             except httpx.TransportError as exc:
                 record["http_status"], record["error"] = None, type(exc).__name__
-                retry = True
+                failures += 1
             else:
                 code = response.status_code
                 record["http_status"] = code
                 record["error"] = "" if code < 300 else response.text[:300]
-                retry = code >= 500 or code == 429
-            if not retry or record["attempts"] >= self.callback_attempts or self._stopping.wait(delay):
+                if code == 429:  # the desk's rate limit: not a failure; wait as long as it says, then call again
+                    record["throttled"] += 1
+                    if record["throttled"] > MAX_THROTTLED_WAITS:
+                        break
+                    asked = retry_after_seconds(response.headers.get("retry-after"))
+                elif code >= 500:
+                    failures += 1
+                else:
+                    break
+            if failures >= self.callback_attempts:
                 break
-            delay *= 2
+            if self._stopping.wait(min(asked, MAX_RETRY_AFTER) if asked is not None else delay):
+                break
+            if asked is None:
+                delay *= 2
         record["ok"] = record["http_status"] is not None and 200 <= record["http_status"] < 300
         self._finish_callback(slug, record, "callbacks" if record["ok"] else "callback_errors")
         self._log(f"callback {slug} referral {referral_id} {body['status']} -> "

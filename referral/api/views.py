@@ -243,6 +243,7 @@ class ReferralBulkStatus(APIView):
     404 row with a missing one's body; the same rows sent twice change nothing the second time."""
 
     permission_classes = [IsLiaison]
+    throttle_scope = "bulk"  # counted apart from the other calls, at API_THROTTLE_BULK_RATE (core/throttling.py)
 
     @extend_schema(request=referral_s.ReferralStatusRowIn(many=True), responses=referral_s.BulkStatusOut,
                    operation_id="v1_referrals_bulk_status")

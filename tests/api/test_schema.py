@@ -15,7 +15,8 @@ def test_schema_generates_without_warnings(tmp_path, capsys):
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 
 
-def test_swagger_ui_is_served_locally(client):
+def test_swagger_ui_is_served_locally(browser, analyst):
+    client = browser(analyst)  # signed in: the UI and the schema are not public (tests/api/test_schema_access.py)
     res = client.get("/api/docs/")
     assert res.status_code == 200
     html = res.content.decode()

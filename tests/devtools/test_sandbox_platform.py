@@ -343,6 +343,40 @@ def test_callback_retries_on_connection_errors_are_bounded(make_sandbox):
     assert ack["error"] == "ConnectError"
 
 
+def test_a_429_is_waited_out_for_its_retry_after_and_is_not_a_failure(make_sandbox):
+    throttled = (429, 0, {"Retry-After": "1"})
+    with Receiver(responses=[throttled, throttled]) as api:
+        sandbox = make_sandbox(api_url=api.url, callback_attempts=2)  # two 429s would be two failures: not here
+        deliver(sandbox, payload([entry(45, api.url)]))
+        wait_for(lambda: len(api.requests) == 4, what="two 429s, the acknowledgement and the outcome")
+        settle(sandbox)
+    first, second, third = (r.at for r in api.requests[:3])
+    assert second - first >= 0.95 and third - second >= 0.95  # Retry-After, not the 0.5 s back-off
+    ack, outcome = sandbox.callback_list()
+    assert (ack["ok"], ack["attempts"], ack["throttled"], ack["http_status"]) == (True, 3, 2, 200)
+    assert (outcome["ok"], outcome["throttled"]) == (True, 0)
+
+
+def test_waiting_out_429s_is_bounded_in_count_and_length(make_sandbox, monkeypatch):
+    from devtools import sandbox_callbacks
+
+    with Receiver(default_status=429, script=lambda received: (429, 0, {"Retry-After": "0"})) as api:
+        sandbox = make_sandbox(api_url=api.url)
+        deliver(sandbox, payload([entry(46, api.url)]))
+        [ack] = wait_for(sandbox.callback_list, what="the callback to give up")
+        settle(sandbox, 0.2)
+    assert len(api.requests) == sandbox_callbacks.MAX_THROTTLED_WAITS + 1
+    assert (ack["ok"], ack["http_status"], ack["throttled"]) == (False, 429, sandbox_callbacks.MAX_THROTTLED_WAITS + 1)
+
+    monkeypatch.setattr(sandbox_callbacks, "MAX_RETRY_AFTER", 0.3)
+    with Receiver(responses=[(429, 0, {"Retry-After": "3600"})]) as api:  # an hour: the sandbox waits its cap
+        sandbox = make_sandbox(api_url=api.url)
+        deliver(sandbox, payload([entry(47, api.url)]))
+        wait_for(lambda: len(api.requests) == 3, what="the retried acknowledgement and the outcome")
+        settle(sandbox)
+    assert 0.25 <= api.requests[1].at - api.requests[0].at < 2
+
+
 def test_log_names_neither_secret_nor_key(api, make_sandbox):
     out = io.StringIO()
     sandbox = make_sandbox(api_url=api.url, out=out)
@@ -398,6 +432,23 @@ def test_decline_share_one_declines_a_real_referral(live_server, settings, liais
     wait_for(lambda: Referral.objects.get(pk=approved_referral.pk).status == "declined", 10, "the referral declined")
     referral = Referral.objects.get(pk=approved_referral.pk)
     assert referral.note.startswith("Declined") and referral.action_taken_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sandbox_keeps_to_the_desks_rate_limit(live_server, settings, liaison_a, approved_referral,
+                                                  make_sandbox):
+    """One call a second for the liaison's key: the outcome, sent 0.05 s after the acknowledgement, gets 429 and
+    arrives after the Retry-After the desk gave."""
+    settings.SITE_URL, settings.API_THROTTLE_RATE = live_server.url, "1/second"
+    _, key = account_services.api_key_issue(actor=None, user=liaison_a)
+    sandbox = make_sandbox(api_url=live_server.url, api_key=key)
+
+    _deliver_real(sandbox, approved_referral)
+
+    wait_for(lambda: Referral.objects.get(pk=approved_referral.pk).status == "removed", 15, "the referral removed")
+    ack, outcome = sandbox.callback_list()
+    assert (ack["ok"], ack["throttled"]) == (True, 0)
+    assert outcome["ok"] is True and outcome["throttled"] >= 1 and outcome["http_status"] == 200
 
 
 @pytest.mark.django_db(transaction=True)
