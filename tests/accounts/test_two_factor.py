@@ -228,3 +228,8 @@ def test_only_admins_reset_and_no_admin_page_edits_devices_outside_the_audit(adm
     with pytest.raises(NotPermitted):
         two_factor.two_factor_reset(actor=supervisor, user_id=supervisor_2.pk)
     assert TOTPDevice.objects.filter(user=supervisor_2).exists() and not events("two_factor.reset")
+
+
+def test_the_preferences_page_leads_to_enrolment(analyst):
+    client = sign_in(Client(), analyst)
+    assert 'href="/me/two-factor/"' in client.get("/me/preferences/").content.decode()
