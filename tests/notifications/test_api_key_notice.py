@@ -6,7 +6,7 @@ import pytest
 from accounts import services as account_services
 from accounts.models import UserAPIKey
 from notifications.models import Notification
-from tests.conftest import make_user
+from tests.conftest import make_user, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_an_admin_issuing_their_own_key_tells_only_the_other_admins(admin_user):
 
 def test_a_key_added_in_the_admin_tells_the_user(client, admin_user, analyst):
     other_admin = make_user("ada_admin", "admin")
-    client.force_login(admin_user)
+    sign_in(client, admin_user)  # past the second factor, as an admin must be
     res = client.post("/admin/accounts/userapikey/add/", {
         "name": "ci key", "user": str(analyst.pk), "expiry_date_0": "", "expiry_date_1": "", "_save": "Save"})
     assert res.status_code == 302

@@ -12,7 +12,7 @@ from referral import exposure
 from referral.actions import approval, withdrawal
 from referral.models import RemovalOrder
 from referral.tasks import refresh_exposure
-from tests.conftest import ORDER
+from tests.conftest import ORDER, sign_in
 from tests.referral.test_removal_orders import propose
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_an_infringement_finding_does_not_count(analyst, supervisor, case, platf
 def test_the_admin_list_shows_exposure(client, admin_user, analyst, supervisor, case, platform_a):
     orders(analyst, supervisor, case, 2, 50, days_ago=5)
     refresh_exposure()
-    client.force_login(admin_user)
+    sign_in(client, admin_user)  # past the second factor, as an admin must be
     page = client.get("/admin/platforms/platform/").content.decode()
     row = page[page.index("field-exposed"):][:300]
     assert "Exposed (TCO Art 5)" in page and 'alt="True"' in row
