@@ -51,7 +51,9 @@ def test_a_whole_run_logs_json_with_request_ids_and_no_secret(processes, tmp_pat
     config.write_text(json.dumps({"platforms": {"tube": {"secret": secret, "api_key": liaison_key}}}))
     env = {"DATABASE_URL": database_url(), "SITE_URL": base, "ALLOW_PRIVATE_ENDPOINTS": "1", "DEBUG": "0",
            "STATIC_MANIFEST": "0", "ALLOWED_HOSTS": "127.0.0.1", "SECRET_KEY": SECRET_KEY,
-           "AUDIT_SIGNING_KEY": AUDIT_KEY, "DELIVERY_SWEEP_SECONDS": "1", "LOG_FORMAT": "json"}
+           "AUDIT_SIGNING_KEY": AUDIT_KEY, "DELIVERY_SWEEP_SECONDS": "1", "LOG_FORMAT": "json",
+           # The test's own key: it encrypted the webhook secret above (another SECRET_KEY derives another one).
+           "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
     processes.start("gunicorn", [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn",
                                  "config.wsgi:application"],
                     {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"})
@@ -91,7 +93,8 @@ def test_a_whole_run_logs_json_with_request_ids_and_no_secret(processes, tmp_pat
     for name, value in [("password", PASSWORD), ("analyst key", analyst_key), ("supervisor key", supervisor_key),
                         ("liaison key", liaison_key), ("bogus key", BOGUS_KEY), ("webhook secret", secret),
                         ("webhook secret's body", secret.removeprefix("whsec_")), ("SECRET_KEY", SECRET_KEY),
-                        ("audit signing key", AUDIT_KEY)]:
+                        ("audit signing key", AUDIT_KEY),
+                        ("field encryption key", settings.FIELD_ENCRYPTION_KEYS[0])]:
         assert value not in everything, f"the {name} is in the logs"
 
     web = _json_lines(logs["gunicorn"])
