@@ -51,6 +51,7 @@ class AssessIn(serializers.Serializer):
 class ItemOut(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug", allow_null=True,
                                             help_text="null: the URL's host is no known platform's.")
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices), read_only=True)
     referrals = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="first_seen_at", read_only=True)
 

@@ -1,6 +1,7 @@
 """API shapes of platforms and contact points."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from platforms.models import Channel, ContactPoint, Platform, PlatformKind, PlatformLegal
@@ -51,6 +52,19 @@ class RotateSecretIn(serializers.Serializer):
     overlap_days = serializers.IntegerField(min_value=0, max_value=7, required=False, allow_null=True, default=None)
 
 
+class LegalOut(serializers.Serializer):
+    """A platform's legal directory as the API shows it (PlatformOut.legal)."""
+
+    main_establishment = serializers.CharField(help_text="Member State (ISO code) of its main establishment.")
+    legal_representative = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField(), help_text="ISO 639-1 codes it accepts orders in.")
+    pre_information_sent_at = serializers.DateTimeField(allow_null=True, help_text=(
+        "When it received the removal-order procedures (TCO Art 3(2)); null: not yet."))
+    exposed = serializers.BooleanField(help_text="Two or more final removal orders in twelve months (TCO Art 5(4)).")
+    exposed_since = serializers.DateTimeField(allow_null=True)
+    final_orders_12_months = serializers.IntegerField()
+
+
 class PlatformOut(serializers.ModelSerializer):
     domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="domain")
     kind = serializers.CharField(read_only=True, help_text="platform | authority")
@@ -61,6 +75,7 @@ class PlatformOut(serializers.ModelSerializer):
         model = Platform
         fields = ["id", "slug", "name", "kind", "active", "domains", "contact_points", "legal", "created_at"]
 
+    @extend_schema_field(LegalOut(allow_null=True))
     def get_legal(self, obj) -> dict | None:
         try:
             legal = obj.legal

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.models import Category
 from cases.serializers import iso
 from liveness.selectors import liveness_for
 from referral.actions import order_reports
@@ -36,10 +37,18 @@ class BulkApproveIn(serializers.Serializer):
                                   help_text="For a removal order: OrderIn, the same for every item.")
 
 
+class BulkItemErrorOut(serializers.Serializer):
+    """An item a bulk decision left as it was, and why (the status a single decision would have answered)."""
+
+    item = serializers.IntegerField()
+    detail = serializers.CharField()
+    status_code = serializers.IntegerField()
+
+
 class BulkApproveOut(serializers.Serializer):
     approved = serializers.ListField(child=serializers.IntegerField())
     referrals = serializers.ListField(child=serializers.IntegerField())
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = BulkItemErrorOut(many=True)
 
 
 class BulkReasonIn(serializers.Serializer):
@@ -49,12 +58,12 @@ class BulkReasonIn(serializers.Serializer):
 
 class BulkReturnOut(serializers.Serializer):
     returned = serializers.ListField(child=serializers.IntegerField())
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = BulkItemErrorOut(many=True)
 
 
 class BulkRejectOut(serializers.Serializer):
     rejected = serializers.ListField(child=serializers.IntegerField())
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = BulkItemErrorOut(many=True)
 
 
 class ReasonIn(serializers.Serializer):
@@ -122,7 +131,8 @@ class ReferralOut(serializers.ModelSerializer):
     url = serializers.CharField(source="item.url", read_only=True)
     canonical_url = serializers.CharField(source="item.canonical_url", read_only=True)
     kind = serializers.CharField(source="item.kind", read_only=True)
-    categories = serializers.JSONField(source="item.categories", read_only=True)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices),
+                                       source="item.categories", read_only=True)
     platform = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     order = serializers.SerializerMethodField(help_text="A removal order's Annex I content; null for a referral.")
     clock = serializers.SerializerMethodField(help_text="The deadline, and whether a removal order's hour is paused.")
@@ -172,9 +182,18 @@ class ReferralStatusRowIn(ReferralStatusIn):
 MAX_STATUS_ROWS = 1000
 
 
+class BulkStatusRowOut(serializers.Serializer):
+    """A row's answer: {id, status_code: 200, referral}, or {id, status_code, detail, errors} as a single call's."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="The row's id; null when the row had none readable.")
+    status_code = serializers.IntegerField()
+    referral = ReferralOut(required=False, help_text="The referral as recorded (status_code 200).")
+    detail = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
 class BulkStatusOut(serializers.Serializer):
-    results = serializers.ListField(child=serializers.DictField(), help_text=(
-        "One per row, in order: {id, status_code: 200, referral} or {id, status_code, detail, errors}."))
+    results = BulkStatusRowOut(many=True, help_text="One per row, in the rows' order.")
 
 
 class WithdrawIn(serializers.Serializer):
@@ -186,9 +205,15 @@ class BulkWithdrawIn(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
 
+class BulkReferralErrorOut(serializers.Serializer):
+    referral = serializers.IntegerField()
+    detail = serializers.CharField()
+    status_code = serializers.IntegerField()
+
+
 class BulkWithdrawOut(serializers.Serializer):
     withdrawn = serializers.ListField(child=serializers.IntegerField())
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = BulkReferralErrorOut(many=True)
 
 
 class ScrutinyIn(serializers.Serializer):

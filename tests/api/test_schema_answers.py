@@ -199,3 +199,54 @@ def test_the_tco_report_without_its_period_is_a_documented_400(schema, api, supe
     assert_conforms(schema, "get", "/api/v1/reports/tco/", res)
     today = date.today().isoformat()
     assert api(supervisor).get("/api/v1/reports/tco/", {"from": today, "to": today}).status_code == 200
+
+
+FREE_FORM = {"Error.errors", "BulkStatusRowOut.errors",  # per field, its messages: field names are the input's
+             "get /api/v1/reports/referrals/", "get /api/v1/reports/tco/"}  # reports: their own guides' tables
+
+
+def test_answers_are_described_field_by_field(schema):
+    """No answer is an undescribed object (whose nulls the schema could not declare), but the few named here."""
+    components, loose = schema["components"]["schemas"], []
+
+    def walk(node, where):
+        if isinstance(node, list):
+            for child in node:
+                walk(child, where)
+        elif isinstance(node, dict):
+            if node == {} or (node.get("type") == "object" and "properties" not in node):
+                loose.append(where)
+            for child in node.values():
+                walk(child, where)
+
+    for name, component in components.items():
+        for field, child in component.get("properties", {}).items():
+            walk(child, f"{name}.{field}")
+    for path, method, operation in _operations(schema):
+        for code, response in operation["responses"].items():
+            if code.startswith("2") and "application/json" in response.get("content", {}):
+                walk(response["content"]["application/json"]["schema"], f"{method} {path}")
+    assert set(loose) <= FREE_FORM, sorted(set(loose) - FREE_FORM)
+
+
+def test_bulk_answers_conform(schema, api, supervisor, liaison_a, proposed_item, approved_referral):
+    client = api(supervisor)
+    res = client.post("/api/v1/items/approve/", {"items": [proposed_item.pk, 999999]}, format="json")
+    assert {"item": 999999, "detail": "Item 999999 does not exist.", "status_code": 404} in res.json()["errors"]
+    assert_conforms(schema, "post", "/api/v1/items/approve/", res)
+    res = client.post("/api/v1/referrals/withdraw/", {"referrals": [999999], "reason": "Sent twice."}, format="json")
+    assert_conforms(schema, "post", "/api/v1/referrals/withdraw/", res)
+    res = api(liaison_a).post("/api/v1/referrals/status/", [
+        {"id": approved_referral.pk, "status": "acknowledged"}, "not a row"], format="json")
+    assert [row["id"] for row in res.json()["results"]] == [approved_referral.pk, None]
+    assert_conforms(schema, "post", "/api/v1/referrals/status/", res)
+
+
+def test_a_platform_not_yet_informed_answers_its_legal_directory_with_nulls(schema, api, admin_user, db):
+    from tests.conftest import make_platform
+
+    make_platform("fresh", ["fresh.example"], legal={"main_establishment": "FR", "languages": ["fr"]})
+    res = api(admin_user).get("/api/v1/platforms/")
+    legal = res.json()["results"][0]["legal"]
+    assert legal["pre_information_sent_at"] is None and legal["exposed_since"] is None
+    assert_conforms(schema, "get", "/api/v1/platforms/", res)
