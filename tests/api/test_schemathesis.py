@@ -8,6 +8,8 @@ LATE_EXAMPLES each, so every operation is still called. Deterministic: hypothesi
 seed) without its example database. It counts the requests it sent and fails when an operation was never called
 or the schema held fewer operations than expected, so a run that tested nothing cannot pass.
 
+Without a key, or with an unknown one, every operation answers the documented 401.
+
 Nothing leaves 127.0.0.1: the seeded contact points point at loopback, and no Celery worker runs here, so the
 deliveries that approvals queue are never attempted (the last assertion checks it).
 """
@@ -165,3 +167,20 @@ def test_every_answer_conforms_to_the_schema(role, live_server, settings, case, 
           f"{elapsed:.0f} s: {dict(sorted(statuses.items()))}")
     loopback = ("http://127.0.0.1:", "https://127.0.0.1:")
     assert not DeliveryAttempt.objects.exclude(endpoint__startswith=loopback[0]).exists()
+
+
+@pytest.mark.parametrize("credentials", [{}, {"Authorization": "Bearer AbCdEf12.not-a-key"}], ids=["none", "unknown"])
+def test_without_a_valid_key_every_operation_answers_a_documented_401(credentials, live_server, admin_user):
+    _, key = account_services.api_key_issue(actor=None, user=admin_user)
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/",
+                                           headers={"Authorization": f"Bearer {key}"})
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= MIN_OPERATIONS
+    sent, failures = {}, []
+    for operation in operations:
+        failure = _exercise(operation, operation.as_strategy(), base_url=live_server.url, headers=credentials,
+                            examples=2, sent=sent)
+        if failure:
+            failures.append(failure)
+    assert not failures, "\n\n".join(failures)
+    assert {label: set(counts) for label, counts in sent.items()} == {op.label: {401} for op in operations}
