@@ -101,6 +101,7 @@ class SandboxPlatform(Callbacks):
         self.cannot_execute_share = cannot_execute_share  # of removal orders: Annex III first
         self._withdrawn: set[tuple[str, int]] = set()  # (platform, referral id) the unit withdrew
         self._clarified: set[tuple[str, int]] = set()  # … and those it answered a needs_info for
+        self.removed_urls: set[str] = set()  # items it took down: their pages answer 404 (devtools/sandbox_pages.py)
         self.fail_first = fail_first
         self.tolerance = tolerance
         self.callback_attempts = max(1, callback_attempts)

@@ -121,6 +121,8 @@ class Callbacks:
             if referral.get("instrument") == "removal_order":  # Annex II
                 body["territorial_scope"] = "all_member_states"
         ok = self._call_back(slug, referral, body)
+        if ok and body["status"] == "removed" and isinstance(referral.get("url"), str):
+            self.removed_urls.add(referral["url"])  # the item's page now answers 404 (make run's pages)
         if ok and job.step == "acknowledged":
             self._schedule(CallbackJob(time.monotonic() + self.outcome_delay, next(self._seq), slug, referral,
                                        "outcome"))

@@ -5,11 +5,13 @@ A thin wrapper around `referral.sandbox.SandboxPlatform`; see that module and do
 
 import signal
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools.sandbox import SandboxConfigError, SandboxPlatform, load_config
+from devtools.sandbox_pages import DemoPages
 
 
 class Command(BaseCommand):
@@ -43,9 +45,14 @@ class Command(BaseCommand):
                             help="Answer 500 to the first N verified deliveries, to show retries (default 0).")
         parser.add_argument("--tolerance", type=int, default=300,
                             help="Accepted webhook-timestamp skew in seconds (default 300).")
+        parser.add_argument("--pages-proxy-port", type=int, default=-1,
+                            help="Also serve the referred items' pages (404 once removed) behind a forward proxy "
+                                 "on this port, for the desk's liveness checks (make run: 8027; default: off).")
+        parser.add_argument("--pages-cert", default=str(settings.VAR_DIR / "demo-pages.pem"),
+                            help="The pages' certificate and key (PEM), from devtools.sandbox_pages.make_demo_ca.")
 
     def handle(self, *args, host, port, config, api_url, ack_delay, outcome_delay, decline_share, needs_info_share,
-               cannot_execute_share, fail_first, tolerance, **options):
+               cannot_execute_share, fail_first, tolerance, pages_proxy_port, pages_cert, **options):
         if not 0 <= port <= 65535:
             raise CommandError(f"--port must be between 0 and 65535, not {port}.")
         try:
@@ -64,14 +71,21 @@ class Command(BaseCommand):
             stop.set()
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        pages = None
         try:
             try:
                 sandbox.start()
             except OSError as exc:
                 raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+            if pages_proxy_port >= 0:
+                pages = DemoPages(removed_urls=sandbox.removed_urls, cert_path=Path(pages_cert),
+                                  proxy_port=pages_proxy_port, log=sandbox._log).start()
+                self.stdout.write(f"pages of the referred items behind the proxy {pages.proxy_url}")
             while not stop.wait(0.5):
                 pass
         finally:
+            if pages is not None:
+                pages.stop()
             sandbox.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
