@@ -25,12 +25,15 @@ def schema():
 
 
 def _json_schema(node):
-    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable: true` becomes "or null"."""
+    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable: true` becomes "or null". Strict: an object may hold
+    only the properties it describes (an answer's key missing from the schema fails too)."""
     if isinstance(node, list):
         return [_json_schema(child) for child in node]
     if not isinstance(node, dict):
         return node
     node = {key: _json_schema(value) for key, value in node.items()}
+    if "properties" in node:
+        node.setdefault("additionalProperties", False)
     if node.pop("nullable", False):
         return {"anyOf": [node, {"type": "null"}]}
     return node
