@@ -169,6 +169,7 @@ AXES_USERNAME_FAILURE_LIMIT = max(AXES_FAILURE_LIMIT, env_int("AXES_USERNAME_FAI
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # this order: accounts/lockout.py
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in the failures axes keeps
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
