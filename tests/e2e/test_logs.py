@@ -7,14 +7,16 @@ the audit signing key."""
 import json
 import re
 import sys
+import time
 
 import httpx
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from referral.models import Referral
 from referral.outbox.webhook import generate_secret
-from tests.conftest import PASSWORD, make_platform, make_user
+from tests.conftest import PASSWORD, make_platform, make_user, totp_code
 from tests.processes import answers, database_url, free_port, start_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,12 +30,17 @@ def _json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def _login(base: str, username: str, password: str) -> httpx.Response:
+def _login(base: str, username: str, password: str, codes: tuple = ()) -> httpx.Response:
+    """The password step, then each second-factor code in turn (the last answer)."""
     client = httpx.Client(base_url=base, follow_redirects=False)
     form = client.get("/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    return client.post("/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token},
-                       headers={"Referer": f"{base}/login/"})
+    res = client.post("/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+                      headers={"Referer": f"{base}/login/"})
+    for code in codes:
+        res = client.post("/login/verify/", data={"otp_token": code, "csrfmiddlewaretoken": token},
+                          headers={"Referer": f"{base}/login/verify/"})
+    return res
 
 
 def test_a_whole_run_logs_json_with_request_ids_and_no_secret(processes, tmp_path, analyst, supervisor, settings):
@@ -67,6 +74,13 @@ def test_a_whole_run_logs_json_with_request_ids_and_no_secret(processes, tmp_pat
     # Passwords at the form, right and wrong; keys in headers, valid and not.
     assert _login(base, analyst.username, "wrong-" + PASSWORD).status_code == 200
     assert _login(base, analyst.username, PASSWORD).status_code == 302
+    # The second factor, wrong then right: the codes and the authenticator's key are secrets too.
+    wrong_code = "000000" if totp_code(supervisor) != "000000" else "111111"
+    signed_in = _login(base, supervisor.username, PASSWORD, codes=(wrong_code,))
+    assert signed_in.status_code == 200 and "That code is not right" in signed_in.text
+    time.sleep(1.1)  # django-otp's throttle after a wrong code
+    right_code = totp_code(supervisor)
+    assert _login(base, supervisor.username, PASSWORD, codes=(right_code,)).status_code == 302
     assert httpx.get(f"{base}/api/v1/cases/", headers={"Authorization": f"Bearer {BOGUS_KEY}"}).status_code == 401
     as_analyst = {"Authorization": f"Bearer {analyst_key}"}
     case = httpx.post(f"{base}/api/v1/cases/", json={"title": "Logs"}, headers=as_analyst).json()
@@ -94,7 +108,9 @@ def test_a_whole_run_logs_json_with_request_ids_and_no_secret(processes, tmp_pat
                         ("liaison key", liaison_key), ("bogus key", BOGUS_KEY), ("webhook secret", secret),
                         ("webhook secret's body", secret.removeprefix("whsec_")), ("SECRET_KEY", SECRET_KEY),
                         ("audit signing key", AUDIT_KEY),
-                        ("field encryption key", settings.FIELD_ENCRYPTION_KEYS[0])]:
+                        ("field encryption key", settings.FIELD_ENCRYPTION_KEYS[0]),
+                        ("right second-factor code", f'"{right_code}"'), ("wrong code", f"={wrong_code}"),
+                        ("authenticator key", TOTPDevice.objects.get(user=supervisor).key)]:
         assert value not in everything, f"the {name} is in the logs"
 
     web = _json_lines(logs["gunicorn"])
