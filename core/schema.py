@@ -7,8 +7,8 @@ DEFAULT_SCHEMA_CLASS) adds, where they can happen:
 - 400: a body or query parameters that do not validate; a malformed `Idempotency-Key` (POST);
 - 401 / 403: no or a bad key; a role that may not do this (every endpoint needs a signed-in user);
 - 404: an object in the path that does not exist or is not yours; a tampered page cursor;
-- 409: a transition the object's state does not allow (writes); the first request with the same
-  `Idempotency-Key` still running (POST, with `Retry-After`);
+- 409: a transition the object's state does not allow (POST: every transition is an action endpoint); the first
+  request with the same `Idempotency-Key` still running (with `Retry-After`);
 - 413 / 415: a body over the size limit (uploads; any POST, whose body an `Idempotency-Key` fingerprints); a body
   of a type the endpoint does not parse;
 - 422: an `Idempotency-Key` sent again with another request (POST; core/idempotency.py);
@@ -71,9 +71,9 @@ class ErrorResponsesAutoSchema(AutoSchema):
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
             codes.add("404")
         if self.method in WRITES:
-            codes |= {"409", "503"}
-        if self.method == "POST":
-            codes |= {"413", "422"}  # the Idempotency-Key's fingerprint reads the body whole: its size is capped
+            codes.add("503")
+        if self.method == "POST":  # every transition is a POST (an action endpoint); and the Idempotency-Key's
+            codes |= {"409", "413", "422"}  # fingerprint reads the body whole: its size is capped
         if has_body:
             codes.add("415")
             if any(parser.media_type.startswith("multipart/") for parser in self.view.get_parsers()):
@@ -93,7 +93,7 @@ class ErrorResponsesAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(ErrorOut, code, direction=direction)
             if not responses[code].get("description"):
                 responses[code]["description"] = DESCRIPTIONS[code]
-        for code in ("409", "429", "503") if self.method in WRITES else ("429",):
+        for code in ("409", "429", "503") if self.method == "POST" else ("429", "503"):
             if code in responses:
                 responses[code].setdefault("headers", {}).update(RETRY_AFTER)
         return responses
