@@ -3,9 +3,10 @@ item of its own, loaded with COPY into a fresh PostgreSQL database (VACUUM ANALY
 DailyReferralStat built by `rebuild_stats` (timed), then, in the same run and alternating so CPU drift hits both
 alike:
 
-- the dashboard's selectors (per day by outcome, per platform, overdue now, dead letters now) and the whole page
-  through its view and templates (Django's test Client, signed in, DEBUG off), for a year, a month, and a year
-  filtered by platform, case, group and instrument;
+- the dashboard's selectors (per day by outcome; per platform, with the verified offline rate and time to offline
+  from the desk's own checks, 90 % of delivered referrals carrying a LivenessState; overdue now; dead letters now)
+  and the whole page through its view and templates (Django's test Client, signed in, DEBUG off), for a year, a
+  month, and a year filtered by platform, case, group and instrument;
 - the period report for a year (its selector, and GET /api/v1/reports/referrals/);
 - beside each, the same numbers computed by raw SQL straight from the referral table (no pre-aggregation: what the
   desk would cost without DailyReferralStat), and the selector's own captured SQL replayed on the bare cursor;
@@ -65,6 +66,10 @@ def _ts(moment: datetime | None) -> str:
     return NULL if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S+00")
 
 
+LIVE_COLS = ("referral_id", "state", "checks", "checked_at", "offline_at", "consecutive_offline", "reappeared",
+             "finished", "created_at")
+
+
 def load(connection, *, platform_ids, case_ids, group_ids, user_id) -> float:
     """COPY R items and R referrals (item i ↔ referral i) spread over the year, cases active two months each,
     platforms and groups skewed, statuses and answer times varied. Returns seconds."""
@@ -81,8 +86,9 @@ def load(connection, *, platform_ids, case_ids, group_ids, user_id) -> float:
         raw = cursor.cursor
         item_extra, item_extra_values = _fill(cursor, "cases_item", item_cols)
         ref_extra, ref_extra_values = _fill(cursor, "referral_referral", ref_cols)
+        live_extra, live_extra_values = _fill(cursor, "liveness_livenessstate", LIVE_COLS)
         for start in range(0, R, chunk):
-            items, refs = io.StringIO(), io.StringIO()
+            items, refs, lives = io.StringIO(), io.StringIO(), io.StringIO()
             for n in range(start, min(R, start + chunk)):
                 day = n * 365 // R
                 created = datetime.combine(YEAR_START + timedelta(days=day), datetime.min.time(), tzinfo=UTC) + \
@@ -113,10 +119,19 @@ def load(connection, *, platform_ids, case_ids, group_ids, user_id) -> float:
                                       _ts(due), _ts(sent), _ts(ack), _ts(outcome), _ts(action),
                                       f"T-{n}" if ack else "", "", str(user_id), _ts(created),
                                       _ts(outcome or ack or sent or created), *ref_extra_values]) + "\n")
+                if sent and rng.random() < 0.9:  # the desk's own checks (liveness): most content it referred
+                    gone = rng.random() < {"removed": 0.9, "restricted": 0.5}.get(status, 0.1)
+                    offline = sent + timedelta(minutes=rng.lognormvariate(5.0, 1.3)) if gone else None
+                    checked = offline or sent + timedelta(hours=24)
+                    lives.write("\t".join([str(n + 1), "offline" if gone else "online", "3", _ts(checked),
+                                           _ts(offline), "1" if gone else "0", "f", "f", _ts(checked),
+                                           *live_extra_values]) + "\n")
             items.seek(0)
             refs.seek(0)
+            lives.seek(0)
             raw.copy_expert(f"COPY cases_item ({', '.join(item_cols + item_extra)}) FROM STDIN", items)
             raw.copy_expert(f"COPY referral_referral ({', '.join(ref_cols + ref_extra)}) FROM STDIN", refs)
+            raw.copy_expert(f"COPY liveness_livenessstate ({', '.join(LIVE_COLS + live_extra)}) FROM STDIN", lives)
     return time.perf_counter() - t0
 
 
@@ -139,8 +154,12 @@ SELECT r.platform_id, count(*), count(*) FILTER (WHERE r.status = 'withdrawn'),
   percentile_disc(0.5) WITHIN GROUP (ORDER BY r.action_taken_at - r.sent_at)
     FILTER (WHERE r.status = 'removed' AND r.action_taken_at IS NOT NULL AND r.sent_at IS NOT NULL),
   percentile_disc(0.9) WITHIN GROUP (ORDER BY r.action_taken_at - r.sent_at)
-    FILTER (WHERE r.status = 'removed' AND r.action_taken_at IS NOT NULL AND r.sent_at IS NOT NULL)
+    FILTER (WHERE r.status = 'removed' AND r.action_taken_at IS NOT NULL AND r.sent_at IS NOT NULL),
+  count(*) FILTER (WHERE r.status <> 'withdrawn' AND r.sent_at IS NOT NULL AND l.offline_at IS NOT NULL),
+  percentile_disc(0.5) WITHIN GROUP (ORDER BY l.offline_at - r.sent_at)
+    FILTER (WHERE r.status <> 'withdrawn' AND r.sent_at IS NOT NULL AND l.offline_at IS NOT NULL)
 FROM referral_referral r JOIN cases_item i ON i.id = r.item_id
+LEFT JOIN liveness_livenessstate l ON l.referral_id = r.id
 WHERE r.created_at >= %(low)s AND r.created_at < %(high)s {where} GROUP BY 1"""
 
 
@@ -201,6 +220,7 @@ def main() -> None:  # noqa: PLR0915  (one script, top to bottom)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE cases_item")
             cursor.execute("VACUUM ANALYZE referral_referral")
+            cursor.execute("VACUUM ANALYZE liveness_livenessstate")
         load_s += time.perf_counter() - t0
         t0 = time.perf_counter()
         stats.rebuild()
