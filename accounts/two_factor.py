@@ -98,13 +98,14 @@ def verify_second_factor(user: User, token: str):
     token = _clean(token)
     if not token:
         return None
-    devices = sorted(devices_for_user(user, confirmed=True), key=lambda d: isinstance(d, StaticDevice))
-    for device in devices:
-        if isinstance(device, StaticDevice) and not token.isalnum():
+    for device in devices_for_user(user, confirmed=True):
+        # A code of the app's length in digits goes to the app only, anything else to the recovery codes only: a
+        # mistyped code does not also count against (and throttle) the other device.
+        app_shaped = token.isdigit() and len(token) == getattr(device, "digits", 6)
+        if isinstance(device, StaticDevice) == app_shaped:
             continue
         with transaction.atomic():
-            verified = otp_verify_token(user, device.persistent_id, token.lower() if isinstance(
-                device, StaticDevice) else token)
+            verified = otp_verify_token(user, device.persistent_id, token.lower())
             if verified is not None and isinstance(verified, StaticDevice):
                 audit.record(actor=user, verb="two_factor.recovery_code_used", obj=user,
                              after={"recovery_codes_left": verified.token_set.count()})

@@ -10,7 +10,7 @@ from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
@@ -235,3 +235,13 @@ def test_only_admins_reset_and_no_admin_page_edits_devices_outside_the_audit(adm
 def test_the_preferences_page_leads_to_enrolment(analyst):
     client = sign_in(Client(), analyst)
     assert 'href="/me/two-factor/"' in client.get("/me/preferences/").content.decode()
+
+
+def test_a_mistyped_recovery_code_does_not_hold_up_the_apps_code(supervisor):
+    """Codes go to the device they look like: a wrong recovery code is not tried (and throttled) as the app's."""
+    recovery = StaticDevice.objects.create(user=supervisor, name=two_factor.RECOVERY_DEVICE_NAME)
+    recovery.token_set.create(token="mnop6723")
+    client = Client()
+    password_step(client, supervisor)
+    assert code_step(client, "abcd2345").status_code == 200
+    assert code_step(client, totp_code(supervisor)).status_code == 302  # at once: the app's device was not throttled
