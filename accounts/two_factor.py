@@ -20,12 +20,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from audit import chain as audit
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotPermitted
 from core.roles import ADMINS, SUPERVISORS, Role, require_role, require_role_or_system
 
 EVERYONE = frozenset(Role.values)
 # Supervisors decide what is sent to platforms; admins hold users, keys and contact points.
 REQUIRED_ROLES = SUPERVISORS | ADMINS
+OPTIONAL_ROLES = EVERYONE - REQUIRED_ROLES
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -130,6 +131,23 @@ def two_factor_reset(*, actor, user_id: int) -> int:
         for device in devices:
             device.delete()
         audit.record(actor=actor, verb="two_factor.reset", obj=user,
+                     before={"devices": sorted(device.name for device in devices)})
+    return len(devices)
+
+
+def two_factor_remove_own(*, actor) -> int:
+    """Remove the actor's own authenticator and recovery codes: only someone who need not use a second factor (an
+    analyst or a liaison, unless OTP_REQUIRED_FOR_ALL). Audited as `two_factor.removed`. Returns the count."""
+    require_role(actor, OPTIONAL_ROLES, "removing your second factor")
+    if required_for(actor):
+        raise NotPermitted("Everyone signs in with a second factor here: an admin can reset a lost one.")
+    with transaction.atomic():
+        devices = list(devices_for_user(actor, confirmed=None))
+        if not devices:
+            raise InvalidInput("You have no second factor to remove.")
+        for device in devices:
+            device.delete()
+        audit.record(actor=actor, verb="two_factor.removed", obj=actor,
                      before={"devices": sorted(device.name for device in devices)})
     return len(devices)
 

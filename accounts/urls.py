@@ -9,5 +9,6 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("login/verify/", views.login_verify, name="login-verify"),
     path("me/two-factor/", views.two_factor_enrol, name="two-factor-enrol"),
+    path("me/two-factor/remove/", views.two_factor_remove, name="two-factor-remove"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django ≥ 5)
 ]

@@ -8,6 +8,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import two_factor
@@ -126,6 +127,19 @@ def login_verify(request):
         form.add_error("otp_token", "That code is not right, or it was already used.")
     return render(request, "registration/login_verify.html",
                   {"form": form, "next": _next(request), "username": user.username})
+
+
+@login_required
+@require_POST
+def two_factor_remove(request):
+    """An analyst's or liaison's own authenticator removed (audited); supervisors and admins keep theirs."""
+    try:
+        two_factor.two_factor_remove_own(actor=request.user)
+    except DomainError as exc:
+        show_domain_error(request, exc)
+    else:
+        messages.success(request, "Your authenticator and recovery codes are removed: you sign in with your password.")
+    return redirect("two-factor-enrol")
 
 
 @never_cache

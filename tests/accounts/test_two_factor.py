@@ -245,3 +245,18 @@ def test_a_mistyped_recovery_code_does_not_hold_up_the_apps_code(supervisor):
     password_step(client, supervisor)
     assert code_step(client, "abcd2345").status_code == 200
     assert code_step(client, totp_code(supervisor)).status_code == 302  # at once: the app's device was not throttled
+
+
+def test_an_analyst_may_remove_their_own_authenticator_a_supervisor_may_not(analyst, supervisor):
+    client = Client()
+    password_step(client, analyst)
+    enrol_through_the_page(client, analyst)
+    assert 'action="/me/two-factor/remove/"' in client.get("/me/two-factor/").content.decode()
+    assert client.post("/me/two-factor/remove/")["Location"] == "/me/two-factor/"
+    assert not TOTPDevice.objects.filter(user=analyst).exists()
+    [removed] = events("two_factor.removed")
+    assert removed.actor_id == analyst.pk and removed.before == {"devices": ["Authenticator app", "Recovery codes"]}
+    boss = sign_in(Client(), supervisor)
+    assert 'action="/me/two-factor/remove/"' not in boss.get("/me/two-factor/").content.decode()
+    boss.post("/me/two-factor/remove/")
+    assert TOTPDevice.objects.filter(user=supervisor).exists() and len(events("two_factor.removed")) == 1

@@ -140,6 +140,7 @@ ACTIONS = {
     "totp_enrolment": (frozenset(ALL_ROLES), lambda a, w: two_factor.totp_enrolment(actor=a)),
     "totp_enrol_confirm": (frozenset(ALL_ROLES), lambda a, w: two_factor.totp_enrol_confirm(actor=a, token="1")),
     "two_factor_reset": (ADMINS, lambda a, w: two_factor.two_factor_reset(actor=a, user_id=w["supervisor"].pk)),
+    "two_factor_remove_own": (two_factor.OPTIONAL_ROLES, lambda a, w: two_factor.two_factor_remove_own(actor=a)),
 }
 
 # No actor is the operator on the server (a management command): the administrative services allow it by design.
