@@ -111,7 +111,8 @@ def test_the_legal_directory_addresses_the_order_and_asks_for_the_cross_border_c
                   "languages": ["en", "FR"], "pre_information_sent_at": "2026-03-01T08:00:00+01:00"}}, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["legal"] == {"main_establishment": "IE", "legal_representative": "VidHost EU, 1 Dock Road, Dublin",
-                                 "languages": ["en", "fr"], "pre_information_sent_at": "2026-03-01T07:00:00Z"}
+                                 "languages": ["en", "fr"], "pre_information_sent_at": "2026-03-01T07:00:00Z",
+                                 "exposed": False, "exposed_since": None, "final_orders_12_months": 0}
     item = propose(analyst, case, host="vidhost.example/v/")
     referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
                                      order=ORDER).referrals.get()
