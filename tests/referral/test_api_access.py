@@ -22,6 +22,8 @@ REFERRAL_ENDPOINTS = [
     ("post", "/api/v1/referrals/{id}/status/", {"status": "removed", "platform_reference": "X"}),
     ("post", "/api/v1/referrals/{id}/status/", {"status": "bogus"}),  # even invalid bodies: 404 first
     ("post", "/api/v1/referrals/{id}/status/", None),
+    ("post", "/api/v1/referrals/{id}/order-reports/", {"kind": "preserved"}),
+    ("post", "/api/v1/referrals/{id}/order-reports/", {"kind": "bogus"}),  # scope before validation here too
 ]
 
 
@@ -36,11 +38,13 @@ def test_every_referral_endpoint_is_covered_here():
 
     api = get_resolver().url_patterns[0]
     routes = {path for path, name in flatten(api.url_patterns) if "referral" in name and path.startswith("referrals")}
-    # The unit's own calls (withdraw, clarify) are refused to liaisons by role, and the bulk status call answers
-    # another platform's rows 404 row by row: tests/referral/test_withdraw_and_clarify.py.
+    # The unit's own calls (withdraw, clarify, scrutiny, reminder) are refused to liaisons by role
+    # (tests/core/test_roles_in_services.py), and the bulk status call answers another platform's rows 404 row by
+    # row: tests/referral/test_withdraw_and_clarify.py.
     assert routes == {"referrals/", "referrals/<int:pk>/", "referrals/<int:pk>/status/", "referrals/status/",
                       "referrals/withdraw/", "referrals/<int:pk>/withdraw/", "referrals/<int:pk>/clarify/",
-                      "referrals/<int:pk>/order/", "referrals/<int:pk>/scrutiny/"}
+                      "referrals/<int:pk>/order/", "referrals/<int:pk>/scrutiny/", "referrals/<int:pk>/order-reports/",
+                      "referrals/<int:pk>/reminder/"}
 
 
 @pytest.mark.parametrize("method, path, body", REFERRAL_ENDPOINTS)
