@@ -42,19 +42,34 @@ def _wait_seconds() -> float:
     return max(settings.PRESEND_CHECK_SECONDS, 0)
 
 
-def claim(limit: int = BATCH) -> list[tuple[claiming.Job, float]]:
+def platform_budget() -> int:
+    """How many checks of one platform a run takes on: as many as its host's politeness lets start within the wait
+    (LIVENESS_HOST_INTERVAL_MS apart), plus one round in flight. The others (an action day's thousands to one host)
+    could not start in time anyway: they are not claimed at all and go unchecked at their due time, costing nothing."""
+    interval = max(knob("LIVENESS_HOST_INTERVAL_MS"), 1)
+    return int(_wait_seconds() * 1000 / interval) + max(knob("LIVENESS_HOST_CONCURRENCY"), 1)
+
+
+def claim(limit: int = BATCH, *, left: dict | None = None) -> list[tuple[claiming.Job, float]]:
     """Queued referrals still inside their wait and not checked yet: each gets its (open) check before sending.
-    Returns (job, deadline as time.time()) pairs. Referrals locked by a run beside this one are skipped."""
+    Returns (job, deadline as time.time()) pairs. Referrals locked by a run beside this one are skipped. `left`
+    (platform id → checks this run may still take on, platform_budget() if absent) is counted down."""
+    left = {} if left is None else left
     wait = _wait_seconds()
     now = timezone.now()
     lease_until = now + timedelta(seconds=wait + 60)
     with transaction.atomic():
         qs = (Referral.objects.filter(status=ReferralStatus.QUEUED, sent_at__isnull=True,
                                       created_at__gte=now - timedelta(seconds=wait))
-              .exclude(liveness_checks__presend=True).order_by("pk"))
+              .exclude(liveness_checks__presend=True)
+              .exclude(platform_id__in=[pk for pk, n in left.items() if n <= 0]).order_by("pk"))
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
-        rows = list(qs.values_list("pk", "platform_id", "item__url", "created_at")[:limit])
+        rows = []
+        for row in qs.values_list("pk", "platform_id", "item__url", "created_at")[:limit]:
+            if left.setdefault(row[1], platform_budget()) > 0:
+                left[row[1]] -= 1
+                rows.append(row)
         if not rows:
             return []
         checks = LivenessCheck.objects.bulk_create([
@@ -117,8 +132,9 @@ def check_before_sending(*, time_budget: float = 20.0) -> dict:
     timeout = max(min(wait, knob("LIVENESS_TIMEOUT_SECONDS")), 0.5)
     with fetching.build_client(concurrency, timeout=timeout) as client, \
             ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="presend") as pool:
+        left: dict[int, int] = {}
         while time.monotonic() < end:
-            claimed = claim()
+            claimed = claim(left=left)
             if not claimed:
                 break
             rules: dict[int, list] = {}

@@ -125,3 +125,19 @@ def test_without_a_check_before_sending_the_message_is_due_at_once(approve, sett
     assert sent_ids(platform_inbox) == [referral]
     assert presend.check_before_sending() == {}
     assert tls_pages.hits("/watch?v=now") == 0
+
+
+def test_a_run_takes_on_only_what_the_hosts_politeness_lets_start_in_time(approve, proxy, tls_pages, settings):
+    """An action day's thousands to one host cannot all be checked within the wait: a run claims what the host's
+    interval lets start in time (2 s / 1 s, plus one in flight: 3); the rest is not claimed and goes at its time."""
+    settings.PRESEND_CHECK_SECONDS, settings.LIVENESS_HOST_INTERVAL_MS, settings.LIVENESS_HOST_CONCURRENCY = 2, 1000, 1
+    for n in range(5):
+        tls_pages.page(f"/watch?v=b{n}", (200, PAGE))
+    ids = approve(*(f"https://tube.example/watch?v=b{n}" for n in range(5)))
+    started = time.monotonic()
+    counts = presend.check_before_sending()
+    assert time.monotonic() - started < 4
+    assert LivenessCheck.objects.filter(presend=True).count() == 3 == sum(counts.get(v, 0) for v in
+                                                                          ("online", "unknown"))
+    assert LivenessCheck.objects.filter(presend=True, referral_id__in=ids[3:]).count() == 0
+    assert tls_pages.hits("/watch?v=b4") == 0
