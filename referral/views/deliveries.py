@@ -40,7 +40,7 @@ def _deliveries(user):
     return (
         referral_selectors.deliveries_for(user)
         .prefetch_related(None)  # the attempts are on each referral's page, not in these lists
-        .prefetch_related(Prefetch("referrals", queryset=Referral.objects.only("id").order_by("id")))
+        .prefetch_related(Prefetch("referrals", queryset=Referral.objects.only("id", "instrument").order_by("id")))
         .defer("contact_point__secret", "contact_point__previous_secret")
     )
 

@@ -460,3 +460,23 @@ def test_list_pages_cost_a_fixed_number_of_queries(browser, analyst, supervisor,
         with django_assert_max_num_queries(budget):
             res = client.get(path)
         assert res.status_code == 200, path
+
+
+def test_a_manual_removal_order_comes_with_its_annex_i_pdf_to_attach(browser, analyst, supervisor, case):
+    from tests.conftest import INFORMED, ORDER
+
+    platform_services.platform_create(
+        actor=None, slug="formorder", name="Formorder", domains=["formorder.example"], legal=INFORMED,
+        contact_points=[{"channel": "manual", "endpoint": "https://formorder.example/report"}])
+    item = item_actions.item_log(actor=analyst, case=case, url="https://formorder.example/v/9", kind="post",
+                                 categories=["incitement"])
+    item_actions.item_propose(actor=analyst, item_id=item.pk)
+    referral = approval.item_approve(actor=supervisor, item_id=item.pk, instrument="removal_order",
+                                     order=ORDER).referrals.get()
+    dispatch_all()
+    client = browser(analyst)
+    page = text_of(client.get("/deliveries/manual/"))
+    assert f'href="/api/v1/referrals/{referral.pk}/order/" download' in page
+    assert f'href="/referrals/{referral.pk}/order/"' in page
+    pdf = client.get(f"/api/v1/referrals/{referral.pk}/order/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
