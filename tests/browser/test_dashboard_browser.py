@@ -82,3 +82,13 @@ def test_operation_board_updates_by_itself_when_a_referral_is_removed(page, scre
     # No reload: htmx asks for the rows every 10 s.
     expect(page.locator("#operation-removed")).to_have_text(str(removed + 1), timeout=25_000)
     screenshot(page, "operation-board.png")
+
+
+def test_the_period_report_reads_as_a_printable_page(page, screenshot, analyst, fortnight):
+    """The unit's period report for the seeded month: its headline, its tables, and the CSV/JSON beside them."""
+    login(page, analyst)
+    page.goto("/reports/referrals/?from=2026-11-01&to=2026-11-30")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("report")
+    expect(page.locator("table").first).to_be_visible()
+    expect(page.get_by_role("link", name="CSV").first).to_be_visible()
+    screenshot(page, "period-report.png")
