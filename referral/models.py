@@ -61,6 +61,9 @@ class Referral(models.Model):
     action_taken_at = models.DateTimeField(null=True, blank=True)
     platform_reference = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
+    # The platform's decision in the DSA's statement-of-reasons vocabulary, when it gives it (referral/dsa.py).
+    dsa_decision = models.CharField(max_length=64, blank=True)
+    dsa_ground = models.CharField(max_length=40, blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)  # supervisors told it passed due_at
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,7 +72,10 @@ class Referral(models.Model):
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["platform", "-id"]), models.Index(fields=["platform", "status", "-id"])]
+        indexes = [models.Index(fields=["platform", "-id"]), models.Index(fields=["platform", "status", "-id"]),
+                   # The period report's DSA counts: only the answers that carry the vocabulary, read index-only.
+                   models.Index(fields=["created_at", "dsa_decision", "dsa_ground"], name="referral_dsa_answer_idx",
+                                condition=~models.Q(dsa_decision="") | ~models.Q(dsa_ground=""))]
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.platform_id}, {self.status})"

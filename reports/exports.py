@@ -62,6 +62,8 @@ def report_rows(report: dict) -> tuple[list[str], list[list]]:
     rows += [["platform", row["platform"], row["referrals"]] for row in report["per_platform"]]
     rows += [["category", row["category"], row["referrals"]] for row in report["per_category"]]
     rows += [["group", row["group"], row["referrals"]] for row in report["per_group"]]
+    rows += [["dsa_decision", row["decision"], row["referrals"]] for row in report["per_dsa_decision"]]
+    rows += [["dsa_ground", row["ground"], row["referrals"]] for row in report["per_dsa_ground"]]
     for measure, times in report["times"].items():
         rows += [[f"time_to_{measure}", "count", times["count"]],
                  [f"time_to_{measure}", "median_minutes_at_most", times["median_minutes_at_most"]],

@@ -1,17 +1,19 @@
 """The unit's period report (a selector): what was logged and referred between two days, inclusive, in UTC.
 
 Items logged are counted on the items themselves (Item.first_seen_at); everything about referrals is summed from
-DailyReferralStat (by the day the referral was made). Three queries, whatever the period. The reader's role is
+DailyReferralStat (by the day the referral was made); the platforms' answers in the DSA's statement-of-reasons
+vocabulary from the referrals that carry one (a partial index). Five queries, whatever the period. The reader's role is
 checked here (unit staff only) as in every selector of the unit's numbers.
 """
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from cases.models import Item
 from core.roles import UNIT_STAFF, require_role
-from referral.models import Instrument, ReferralStatus
+from referral.models import Instrument, Referral, ReferralStatus
 from reports import buckets
 from reports.categories import CATEGORY_COLUMNS, CATEGORY_LABELS
 from reports.models import OTHER_COLUMN, STATUS_COLUMNS, DailyReferralStat
@@ -72,6 +74,14 @@ def period_report(actor, date_from: date, date_to: date) -> dict:
               .values("group", "group__name").annotate(**{key: Sum(key) for key in GROUP_SUMS})
               .order_by("group__name"))
 
+    dsa = list(Referral.objects.filter(created_at__gte=low, created_at__lt=high)
+               .filter(~Q(dsa_decision="") | ~Q(dsa_ground="")).values("dsa_decision", "dsa_ground")
+               .annotate(n=Count("pk")).order_by())
+    decisions, grounds = Counter(), Counter()
+    for row in dsa:
+        decisions[row["dsa_decision"]] += row["n"]
+        grounds[row["dsa_ground"]] += row["n"]
+
     return {
         "from": date_from.isoformat(), "to": date_to.isoformat(),
         "items_logged": items_logged,
@@ -95,4 +105,8 @@ def period_report(actor, date_from: date, date_to: date) -> dict:
         "verified_offline_rate": (overall["verified_offline"] or 0) / overall["delivered"] if overall["delivered"]
         else None,
         "verified_offline": overall["verified_offline"] or 0, "delivered": overall["delivered"] or 0,
+        # What the platforms said they did, in the DSA's statement-of-reasons vocabulary, where they gave it.
+        "dsa_answers": sum(row["n"] for row in dsa),
+        "per_dsa_decision": [{"decision": name, "referrals": n} for name, n in sorted(decisions.items()) if name],
+        "per_dsa_ground": [{"ground": name, "referrals": n} for name, n in sorted(grounds.items()) if name],
     }

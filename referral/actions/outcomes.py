@@ -11,6 +11,7 @@ from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.roles import LIAISONS, has_role
 from core.transactions import retry_on_conflict
 from notifications.actions import notify_supervisors, notify_users
+from referral import dsa as dsa_vocabulary
 from referral.actions import orders
 from referral.models import Instrument, Referral, ReferralStatus
 
@@ -84,7 +85,7 @@ def _check_status_input(status: str, action_taken_at) -> None:
 
 
 def _apply_status(referral: Referral, *, status, platform_reference, note, action_taken_at, now, order=None,
-                  annex: dict | None = None) -> list[str]:
+                  annex: dict | None = None, dsa: dict | None = None) -> list[str]:
     """Set a liaison's answer on a locked referral (moves checked); returns the fields to save. A removal order's
     answer also goes to its locked RemovalOrder (`order`, saved by the caller): Annex II or III (`annex`)."""
     _check_referral_move(referral, status)
@@ -108,8 +109,17 @@ def _apply_status(referral: Referral, *, status, platform_reference, note, actio
     if note:
         referral.note = note
         fields.append("note")
+    for name, value in (dsa or {}).items():  # the DSA's statement-of-reasons vocabulary, when the platform gives it
+        allowed = DSA_VALUES[name]
+        if value and value not in allowed:
+            raise InvalidInput(f"Unknown {name}.", field_errors={name: [f"One of: {', '.join(allowed)}."]})
+        if value:
+            setattr(referral, name, value)
+            fields.append(name)
     return fields + extra
 
+
+DSA_VALUES = {"dsa_decision": dsa_vocabulary.DECISIONS, "dsa_ground": dsa_vocabulary.GROUNDS}
 
 # The platform's answers the referral's people hear of at once: its proposer and the supervisor who approved it.
 TOLD_OF = {R.NEEDS_INFO: ("needs_info", "asks for more information on"), R.DECLINED: ("declined", "declined")}
@@ -143,6 +153,8 @@ def referral_record_status(
     reason: str = "",
     territorial_scope: str = "",
     grounds_ceased_at: datetime | None = None,
+    dsa_decision: str = "",
+    dsa_ground: str = "",
 ) -> Referral:
     """A platform liaison acknowledges a referral or reports its outcome; for a removal order, with Annex II
     (territorial_scope) or Annex III (cannot_execute with its reason; grounds_ceased_at ends a force majeure).
@@ -168,7 +180,8 @@ def referral_record_status(
         fields = _apply_status(referral, status=status, platform_reference=platform_reference, note=note,
                                action_taken_at=action_taken_at, now=timezone.now(), order=order,
                                annex={"reason": reason, "territorial_scope": territorial_scope,
-                                      "grounds_ceased_at": grounds_ceased_at})
+                                      "grounds_ceased_at": grounds_ceased_at},
+                               dsa={"dsa_decision": dsa_decision, "dsa_ground": dsa_ground})
         referral.save(update_fields=fields)
         if order is not None:
             order.save()
@@ -180,7 +193,7 @@ def referral_record_status(
 _ANSWER_COLUMNS = (("status", ""), ("updated_at", "::timestamptz"), ("due_at", "::timestamptz"),
                    ("acknowledged_at", "::timestamptz"),
                    ("outcome_at", "::timestamptz"), ("action_taken_at", "::timestamptz"),
-                   ("platform_reference", ""), ("note", ""))
+                   ("platform_reference", ""), ("note", ""), ("dsa_decision", ""), ("dsa_ground", ""))
 
 
 def _save_answers(referrals: list[Referral], fields: set[str]) -> None:
@@ -234,7 +247,8 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
                         referral, status=row["status"], platform_reference=row.get("platform_reference", ""),
                         note=row.get("note", ""), action_taken_at=row.get("action_taken_at"), now=now,
                         order=locked_orders.get(referral.pk),
-                        annex={name: row.get(name) for name in ("reason", "territorial_scope", "grounds_ceased_at")}))
+                        annex={name: row.get(name) for name in ("reason", "territorial_scope", "grounds_ceased_at")},
+                        dsa={name: row.get(name, "") for name in ("dsa_decision", "dsa_ground")}))
                     changed[referral.pk] = referral
                     events.append(_status_event(actor, referral, before))
             except (InvalidInput, TransitionNotAllowed) as exc:

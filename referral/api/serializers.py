@@ -6,6 +6,7 @@ from rest_framework import serializers
 from cases.models import Category
 from cases.serializers import iso
 from liveness.selectors import liveness_for
+from referral import dsa
 from referral.actions import order_reports
 from referral.actions.orders import CANNOT_EXECUTE_REASONS, TERRITORIAL_SCOPES, order_json
 from referral.actions.outcomes import LIAISON_STATUSES
@@ -142,7 +143,7 @@ class ReferralOut(serializers.ModelSerializer):
         model = Referral
         fields = ["id", "item", "url", "canonical_url", "kind", "categories", "platform", "instrument", "status",
                   "due_at", "sent_at", "acknowledged_at", "outcome_at", "action_taken_at", "platform_reference",
-                  "note", "updated_at", "order", "clock", "liveness"]
+                  "note", "dsa_decision", "dsa_ground", "updated_at", "order", "clock", "liveness"]
 
     @staticmethod
     def _order(obj):
@@ -173,6 +174,11 @@ class ReferralStatusIn(serializers.Serializer):
         "With removed or restricted, for a removal order (Annex II); all_member_states when left out."))
     grounds_ceased_at = serializers.DateTimeField(required=False, allow_null=True, help_text=(
         "With acknowledged after cannot_execute for force majeure: when the grounds ceased (the hour runs from it)."))
+    # The DSA's statement-of-reasons vocabulary (Transparency Database), optional with an outcome.
+    dsa_decision = serializers.ChoiceField(choices=dsa.DECISIONS, required=False, default="", help_text=(
+        "What you restricted, as in your DSA statement of reasons (decision_visibility / decision_account)."))
+    dsa_ground = serializers.ChoiceField(choices=dsa.GROUNDS, required=False, default="", help_text=(
+        "On which ground, as in your DSA statement of reasons (decision_ground)."))
 
 
 class ReferralStatusRowIn(ReferralStatusIn):
@@ -278,7 +284,7 @@ class ManualSubmittedIn(serializers.Serializer):
 
 REFERRAL_FIELDS = ("id", "item_id", "item__url", "item__canonical_url", "item__kind", "item__categories",
                    "platform__slug", "instrument", "status", "due_at", "sent_at", "acknowledged_at", "outcome_at",
-                   "action_taken_at", "platform_reference", "note", "updated_at")
+                   "action_taken_at", "platform_reference", "note", "dsa_decision", "dsa_ground", "updated_at")
 
 
 def referral_row_json(row: dict, order: RemovalOrder | None = None, liveness: dict | None = None) -> dict:
@@ -293,7 +299,8 @@ def referral_row_json(row: dict, order: RemovalOrder | None = None, liveness: di
         "instrument": row["instrument"], "status": row["status"], "due_at": iso(row["due_at"]),
         "sent_at": iso(row["sent_at"]), "acknowledged_at": iso(row["acknowledged_at"]),
         "outcome_at": iso(row["outcome_at"]), "action_taken_at": iso(row["action_taken_at"]),
-        "platform_reference": row["platform_reference"], "note": row["note"], "updated_at": iso(row["updated_at"]),
+        "platform_reference": row["platform_reference"], "note": row["note"], "dsa_decision": row["dsa_decision"],
+        "dsa_ground": row["dsa_ground"], "updated_at": iso(row["updated_at"]),
         "order": order_json(order), "clock": clock_json(row["due_at"], order),
         "liveness": liveness_json(liveness),
     }
@@ -324,5 +331,6 @@ def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | 
         "platform__slug": platform_slug, "instrument": referral.instrument, "status": referral.status,
         "due_at": referral.due_at, "sent_at": referral.sent_at, "acknowledged_at": referral.acknowledged_at,
         "outcome_at": referral.outcome_at, "action_taken_at": referral.action_taken_at,
-        "platform_reference": referral.platform_reference, "note": referral.note, "updated_at": referral.updated_at,
+        "platform_reference": referral.platform_reference, "note": referral.note,
+        "dsa_decision": referral.dsa_decision, "dsa_ground": referral.dsa_ground, "updated_at": referral.updated_at,
     }, order, liveness)
