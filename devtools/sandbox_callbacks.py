@@ -117,7 +117,10 @@ class Callbacks:
                     "note": "Declined by the sandbox platform: no breach of its terms found (simulated decision)."}
         else:
             body = {"status": "removed", "platform_reference": reference,
-                    "note": "Removed by the sandbox platform (simulated).", "action_taken_at": now_iso()}
+                    "note": "Removed by the sandbox platform (simulated).", "action_taken_at": now_iso(),
+                    # As it would report to the DSA Transparency Database (docs/platform-integration.md §4.4).
+                    "dsa_decision": "DECISION_VISIBILITY_CONTENT_REMOVED",
+                    "dsa_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}
             if referral.get("instrument") == "removal_order":  # Annex II
                 body["territorial_scope"] = "all_member_states"
         ok = self._call_back(slug, referral, body)

@@ -51,6 +51,7 @@ def test_referral_travels_from_approval_to_removed(stack, processes, analyst, su
     referral = Referral.objects.get(pk=referral_id)
     assert referral.sent_at and referral.acknowledged_at and referral.outcome_at
     assert referral.platform_reference.startswith("SBX-")
+    assert referral.dsa_decision == "DECISION_VISIBILITY_CONTENT_REMOVED"  # the sandbox answers as a DSA platform
     received = httpx.get(f"{stack['sandbox']}/received").json()
     delivery = Delivery.objects.get(referrals=referral)
     [entry] = [r for r in received if r["webhook_id"] == str(delivery.pk)]
