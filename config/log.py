@@ -23,8 +23,8 @@ def configure(config: dict) -> None:
     logging.captureWarnings(True)
 
 _SECRETS = [
-    # An Authorization header's credentials, whatever their scheme.
-    (re.compile(r"(?i)\b(bearer|basic|api-key|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + REDACTED),
+    # An Authorization header's credentials (a bare "token" is left: "token expired" is not a secret; token= is).
+    (re.compile(r"(?i)\b(bearer|basic|api-key)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + REDACTED),
     # Our API keys (djangorestframework-api-key: 8-character prefix, a dot, 32 characters).
     (re.compile(r"\b[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}\b"), REDACTED),
     # Contact points' webhook signing secrets.
