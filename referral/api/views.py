@@ -203,6 +203,17 @@ class OrderScrutiny(APIView):
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 
+def _liaison_body(serializer_class, request, pk: int) -> dict:
+    """A liaison's body about referral `pk`, validated. Scope first: another platform's referral is a 404 whatever
+    the body says (a 400 would tell it exists)."""
+    data = serializer_class(data=request.data)
+    if not data.is_valid():
+        if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
+            raise NotFound("Not found.")
+        raise ValidationError(data.errors)
+    return data.validated_data
+
+
 class OrderReport(APIView):
     """The platform reports on a removal order: a scrutiny request, preservation, informing the content provider,
     a complaint and its outcome, a reinstatement (TCO Art 4(3), 6, 11, 10). Its own platform's orders only."""
@@ -211,12 +222,8 @@ class OrderReport(APIView):
 
     @extend_schema(request=referral_s.OrderReportIn, responses=referral_s.ReferralOut)
     def post(self, request, pk: int):
-        data = referral_s.OrderReportIn(data=request.data)
-        if not data.is_valid():
-            if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
-                raise NotFound("Not found.")
-            raise ValidationError(data.errors)
-        order_reports.order_report_record(actor=request.user, referral_id=pk, **data.validated_data)
+        data = _liaison_body(referral_s.OrderReportIn, request, pk)
+        order_reports.order_report_record(actor=request.user, referral_id=pk, **data)
         referral = Referral.objects.select_related("item").get(pk=pk)
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
@@ -226,14 +233,9 @@ class ReferralStatusUpdate(APIView):
 
     @extend_schema(request=referral_s.ReferralStatusIn, responses=referral_s.ReferralOut)
     def post(self, request, pk: int):
-        data = referral_s.ReferralStatusIn(data=request.data)
-        if not data.is_valid():
-            # Scope first: another platform's referral is a 404 whatever the body says.
-            if not referral_selectors.referrals_for(request.user).filter(pk=pk).exists():
-                raise NotFound("Not found.")
-            raise ValidationError(data.errors)
+        data = _liaison_body(referral_s.ReferralStatusIn, request, pk)
         # The service scopes too (another platform's referral: NotFound) and hands back the row with its item.
-        referral = outcomes.referral_record_status(actor=request.user, referral_id=pk, **data.validated_data)
+        referral = outcomes.referral_record_status(actor=request.user, referral_id=pk, **data)
         return Response(referral_s.referral_json(referral, directory.slug_of(referral.platform_id)))
 
 
