@@ -100,8 +100,7 @@ class _Context:
 
     domains: dict[str, int]
     groups: dict[str, int]
-    hosts: dict[str, int | None] = field(default_factory=dict)
-    warnings: dict[str, list[str]] = field(default_factory=dict)
+    hosts: dict[str, tuple[list[str], int | None]] = field(default_factory=dict)  # netloc → host_facts
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the column's text → the checked list
 
     @classmethod
@@ -117,17 +116,22 @@ class _Context:
             groups[name.strip().casefold()] = group_id  # a name beats another group's alias
         return cls(domains=domains, groups=groups)
 
-    def platform_of(self, hostname: str) -> int | None:
-        """The platform resolve_platform would find (platforms.content_urls.host_candidates' rule), with the
-        domains in memory."""
+    def host_facts(self, url: str) -> tuple[list[str], int | None]:
+        """A valid URL's host warnings and its platform (the one resolve_platform would find, by
+        platforms.content_urls.host_candidates' rule, with the domains in memory). Both depend on the host alone,
+        so they are kept per netloc: a file names few hosts, and the netloc comes without parsing (urlsplit keeps
+        its last answers, and validate_url has just split this URL)."""
+        netloc = urlsplit(url).netloc
         try:
-            return self.hosts[hostname]
+            return self.hosts[netloc]
         except KeyError:
             pass
-        found = first_claim(host_candidates(platform_canonical.host_to_ascii(hostname)), self.domains)
+        hostname = urlsplit(url).hostname or ""
+        found = (platform_canonical.host_warnings(hostname),
+                 first_claim(host_candidates(platform_canonical.host_to_ascii(hostname)), self.domains))
         if len(self.hosts) > 100_000:
             self.hosts.clear()
-        self.hosts[hostname] = found
+        self.hosts[netloc] = found
         return found
 
     def categories_of(self, text: str) -> tuple[str, ...]:
@@ -140,17 +144,6 @@ class _Context:
         if len(self.categories) > 10_000:
             self.categories.clear()
         self.categories[text] = found
-        return found
-
-    def warnings_of(self, hostname: str) -> list[str]:
-        try:
-            return self.warnings[hostname]
-        except KeyError:
-            pass
-        found = platform_canonical.host_warnings(hostname)
-        if len(self.warnings) > 100_000:
-            self.warnings.clear()
-        self.warnings[hostname] = found
         return found
 
 
@@ -194,15 +187,15 @@ def parse_row(values: dict[str, str], extra: list[tuple[str, str]], ctx: _Contex
         group_id = ctx.groups.get(group_name.casefold())
         if group_id is None:
             raise RowRejected(f"Unknown group '{group_name}': it is not in the list of groups (ask an admin).")
-    hostname = urlsplit(url).hostname or ""
-    warnings = ctx.warnings_of(hostname)
-    notes = [values.get("notes", "").strip()]
-    notes += [f"{name}: {value.strip()}" for name, value in extra if value.strip()]
-    notes += [f"URL warning: {w}" for w in warnings]
-    platform_id = ctx.platform_of(hostname)
+    warnings, platform_id = ctx.host_facts(url)
+    notes = values.get("notes", "").strip()
+    if extra or warnings:
+        lines = [notes, *(f"{name}: {value.strip()}" for name, value in extra if value.strip()),
+                 *(f"URL warning: {w}" for w in warnings)]
+        notes = "\n".join(n for n in lines if n)
     return {
         "url": url, "canonical_url": canonical_url, "platform_id": platform_id, "kind": kind,
-        "categories": categories, "language": language, "notes": "\n".join(n for n in notes if n),
+        "categories": categories, "language": language, "notes": notes,
         "group_id": group_id, "warnings": warnings,
     }
 
