@@ -57,7 +57,7 @@ def load_referrals(connection, *, approver_id) -> float:
     population = [s for s, weight in REFERRAL_STATUSES for _ in range(weight)]
     columns = ("item_id", "platform_id", "instrument", "status", "due_at", "sent_at", "acknowledged_at", "outcome_at",
                "action_taken_at", "platform_reference", "note", "overdue_alerted_at", "approved_by_id", "created_at",
-               "updated_at")
+               "updated_at", "dsa_decision", "dsa_ground")
     sql = f"COPY referral_referral ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)"
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
@@ -79,7 +79,7 @@ def load_referrals(connection, *, approver_id) -> float:
             outcome = created if status in ("removed", "restricted", "declined", "needs_info") else null
             reference = f"T-{item_id}" if ack != null else ""
             buf.write("\t".join([str(item_id), str(platform_id), instrument, status, due, sent, ack, outcome, null,
-                                 reference, "", null, str(approver_id), created, created]) + "\n")
+                                 reference, "", null, str(approver_id), created, created, "", ""]) + "\n")
         buf.seek(0)
         cursor.cursor.copy_expert(sql, buf)
     return time.perf_counter() - t0

@@ -119,7 +119,9 @@ class Item(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["case", "-id"]),
+            # A case's page of items (newest first), and its summary read from this index alone (index-only scan:
+            # the columns it counts by are carried in the leaf).
+            models.Index(fields=["case", "-id"], name="item_case_idx", include=["status", "platform", "categories"]),
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["status", "-priority", "-id"], name="item_queue_priority_idx"),
             models.Index(fields=["platform", "status", "-id"], name="item_platform_status_idx"),

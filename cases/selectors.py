@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import (
@@ -71,12 +72,8 @@ def referral_ids_by_item(item_ids) -> dict[int, list[int]]:
 
 
 TRIAGE_DEFAULT_STATUSES = ("logged", "returned")
-
-
 QUEUE_KEYSETS = {"priority": Keyset("-priority", "-id"), "newest": NEWEST_FIRST, "oldest": OLDEST_FIRST}
 QUEUE_SORTS = {sort: keyset.order for sort, keyset in QUEUE_KEYSETS.items()}
-
-
 QUEUE_PAGE_SIZE = 50
 
 # Review's order: a threat to life first, then priority, then the oldest proposal (item_review_idx).
@@ -134,6 +131,40 @@ def _queue_filtered(user, filters: dict) -> QuerySet[Item]:
     return qs
 
 
+def _queue_rows_query(ids: list[int]) -> QuerySet[Item]:
+    evidence = Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk")))
+    return Item.objects.filter(pk__in=ids).annotate(has_evidence=evidence).values(*QUEUE_ROW_FIELDS)
+
+
+@lru_cache(maxsize=QUEUE_PAGE_SIZE + 1)
+def _queue_rows_sql(count: int) -> tuple[str, tuple]:
+    """The SQL of _queue_rows_query for `count` ids and its parameters before the ids (constants), compiled once
+    for each length of page rather than on every request: the ORM's compiling cost more than running it."""
+    placeholders = tuple(-(10**15) - n for n in range(count))  # ids no row has, to find them among the parameters
+    sql, params = _queue_rows_query(list(placeholders)).query.sql_with_params()
+    head = tuple(params[:-count])
+    if tuple(params[-count:]) != placeholders or set(head) & set(placeholders):
+        raise AssertionError(f"the queue's rows query does not end its parameters with its ids: {params}")
+    return sql, head
+
+
+def _queue_rows(ids: list[int]) -> list[dict]:
+    """What .values() of _queue_rows_query answers (QUEUE_ROW_FIELDS of the items `ids`, in no order), each
+    column converted as its field converts it (the categories' JSON)."""
+    if not ids:
+        return []
+    sql, head = _queue_rows_sql(len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*head, *ids))
+        names = [column[0] for column in cursor.description]
+        found = cursor.fetchall()
+    from_db = Item._meta.get_field("categories").from_db_value
+    rows = [dict(zip(names, values, strict=True)) for values in found]
+    for row in rows:
+        row["categories"] = from_db(row["categories"], None, connection)
+    return rows
+
+
 def triage_queue(user, filters: dict, sort: str = "priority", after: str | None = None,
                  size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     """One page of the triage queue for the unit's staff: two queries whatever the filters and page (the keys of
@@ -163,12 +194,7 @@ def triage_queue(user, filters: dict, sort: str = "priority", after: str | None 
     more = len(keys) > size
     keys = keys[:size]
     ids = [key[-1] for key in keys]
-    by_id = {
-        row["id"]: row
-        for row in Item.objects.filter(pk__in=ids)
-        .annotate(has_evidence=Exists(related_model("evidence").objects.filter(item_id=OuterRef("pk"))))
-        .values(*QUEUE_ROW_FIELDS)
-    }
+    by_id = {row["id"]: row for row in _queue_rows(ids)}
     rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = keyset.encode(keys[-1]) if more and keys else None
     return QueuePage(rows=rows, next_cursor=next_cursor, sort=sort)
@@ -277,36 +303,42 @@ def _json_subquery(sql: str) -> RawSQL:
     return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
 
 
+# A case's summary in one read of item_case_idx alone (an index-only scan: status, platform and categories are
+# carried in its leaves): the items are grouped once by each of the three (GROUPING SETS: bit k of GROUPING() is
+# set for a column not grouped), then the ~100 groups are shaped into what the page shows. The categories group by
+# their whole list (a few dozen distinct lists), whose elements are then counted: cheaper than one row per element.
+SUMMARY_SQL = """(WITH g AS (
+    SELECT GROUPING(i.status, i.platform_id, i.categories) AS k, i.status, i.platform_id, i.categories, count(*) AS n
+    FROM {item} i WHERE i.case_id = {case}.id
+    GROUP BY GROUPING SETS ((i.status), (i.platform_id), (i.categories)))
+  SELECT jsonb_build_object(
+    'status', (SELECT coalesce(jsonb_object_agg(g.status, g.n), '{{}}'::jsonb) FROM g WHERE g.k = 3),
+    'category', (SELECT coalesce(jsonb_object_agg(s.c, s.n), '{{}}'::jsonb) FROM (
+        SELECT c, sum(g.n)::bigint AS n FROM g, jsonb_array_elements_text(g.categories) AS c WHERE g.k = 6
+        GROUP BY c) s),
+    'platform', (SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb)
+        FROM (SELECT coalesce(p.name, '') AS name, sum(g.n)::bigint AS n FROM g
+              LEFT JOIN {platform} p ON p.id = g.platform_id WHERE g.k = 5 GROUP BY coalesce(p.name, '')) s)))"""
+
+
 def cases_with_summary(user) -> QuerySet[Case]:
     """On PostgreSQL, cases annotated with their assessment summary, computed in the same query as the case itself:
-    status_counts {status: n}, category_counts {category: n}, platform_counts [[name or "", n], …] (most first;
-    "" is "no platform matched"). Each is a grouped read of the case's items down the (case, -id) index.
+    summary_counts {"status": {status: n}, "category": {category: n}, "platform": [[name or "", n], …] (most
+    first; "" is "no platform matched")}, read from item_case_idx alone (SUMMARY_SQL).
     Elsewhere (the SQLite of a laptop demo) plain cases: case_summary() computes the same in Python."""
     if connection.vendor != "postgresql":
         return cases_for(user)
-    item, case, platform = Item._meta.db_table, Case._meta.db_table, Item._meta.get_field("platform").related_model
-    platform = platform._meta.db_table
-    return cases_for(user).annotate(
-        status_counts=_json_subquery(
-            "SELECT coalesce(jsonb_object_agg(s.status, s.n), '{}'::jsonb) FROM (SELECT i.status, count(*) AS n "  # noqa: S608  (table names from _meta)
-            f"FROM {item} i WHERE i.case_id = {case}.id GROUP BY i.status) s"),
-        category_counts=_json_subquery(
-            "SELECT coalesce(jsonb_object_agg(s.c, s.n), '{}'::jsonb) FROM (SELECT c, count(*) AS n "  # noqa: S608  (table names from _meta)
-            f"FROM {item} i, jsonb_array_elements_text(i.categories) AS c WHERE i.case_id = {case}.id "
-            "GROUP BY c) s"),
-        platform_counts=_json_subquery(
-            "SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb) "  # noqa: S608  (table names from _meta)
-            f"FROM (SELECT coalesce(p.name, '') AS name, count(*) AS n FROM {item} i "
-            f"LEFT JOIN {platform} p ON p.id = i.platform_id WHERE i.case_id = {case}.id "
-            "GROUP BY p.name) s"),
-    )
+    platform = Item._meta.get_field("platform").related_model._meta.db_table
+    sql = SUMMARY_SQL.format(item=Item._meta.db_table, case=Case._meta.db_table, platform=platform)
+    return cases_for(user).annotate(summary_counts=_json_subquery(sql))
 
 
 def case_summary(case: Case) -> dict:
     """{"status": {status: n}, "category": {category: n}, "platform": [(name or "", n)], "no_platform": n}."""
-    if hasattr(case, "status_counts"):
-        statuses, categories = case.status_counts, case.category_counts
-        platforms = [tuple(pair) for pair in case.platform_counts]
+    if hasattr(case, "summary_counts"):
+        counts = case.summary_counts
+        statuses, categories = counts["status"], counts["category"]
+        platforms = [tuple(pair) for pair in counts["platform"]]
     else:
         statuses, categories, by_platform = {}, {}, {}
         rows = Item.objects.filter(case_id=case.pk).values_list("status", "platform__name", "categories")

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -19,6 +20,7 @@ from cases import selectors as case_selectors
 from cases.actions import assessment as assessment_actions
 from cases.actions import items as item_actions
 from cases.forms import BulkActionForm, QueueFilterForm, TriageChoices
+from cases.memo import HtmlMemo
 from cases.models import ItemKind, ItemStatus
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
@@ -58,6 +60,7 @@ TTL_LABEL = mark_safe(' <strong class="ttl-label">Threat to life</strong>')  # n
 NO_PLATFORM = mark_safe('<span class="warning-text">No platform matched</span>')  # noqa: S308  (a constant)
 EVIDENCE = {True: "Yes", False: mark_safe('<span class="none">No</span>')}  # noqa: S308  (a constant)
 URL_CHARS = 80  # the URL cell shows this many characters, as truncatechars:80 did
+FILTER_FIELDS, BULK_FIELDS = HtmlMemo(), HtmlMemo()
 
 
 def _truncate(text: str, length: int = URL_CHARS) -> str:
@@ -91,10 +94,27 @@ def _rows(items, can_act: bool) -> list[SafeString]:
     return rows
 
 
+def _filter_fields(form: QueueFilterForm, query, choices: TriageChoices) -> SafeString:
+    """The filter form's fields: the same markup for the same submitted values and choice lists (cases/memo.py)."""
+    key = (tuple((name, tuple(query.getlist(name))) for name in form.fields), tuple(choices.platforms),
+           tuple(choices.groups), tuple(choices.people))
+    return FILTER_FIELDS.get(key, lambda: render_to_string("referral/_queue_filter_fields.html", {"filter_form": form}))
+
+
+def _bulk_fields(choices: TriageChoices) -> SafeString:
+    """The bulk actions' fields: never bound on the page (a refused action answers as a message), so the same
+    markup for the same assignees."""
+    def render():
+        form = BulkActionForm(choices=choices, auto_id="bulk_%s", renderer=FAST_RENDERER)
+        return render_to_string("referral/_queue_bulk_fields.html", {"bulk_form": form})
+
+    return BULK_FIELDS.get(tuple(choices.people), render)
+
+
 def _queue_context(request, query, outcome=()) -> dict:
     """The queue for `query` (filters, sort and the cursor `after`); `outcome` = [(level, text)] of the last bulk
     action when it is answered in place (htmx)."""
-    choices = TriageChoices()
+    choices = TriageChoices().preload()  # the page shows all three lists: one query, not three
     form = QueueFilterForm(query, choices=choices, renderer=FAST_RENDERER)
     if form.is_valid():
         sort = form.cleaned_data.get("sort") or "priority"
@@ -118,7 +138,8 @@ def _queue_context(request, query, outcome=()) -> dict:
         "next_query": next_query,
         "can_act": can_act,
         "can_propose": request.user.role in PROPOSERS,
-        "bulk_form": BulkActionForm(choices=choices, auto_id="bulk_%s", renderer=FAST_RENDERER) if can_act else None,
+        "filter_fields": _filter_fields(form, query, choices),
+        "bulk_fields": _bulk_fields(choices) if can_act and page.rows else "",
         "back": query.urlencode(),
         "outcome": outcome,
     }
