@@ -437,6 +437,8 @@ UNIT_MEMBER_STATE = env_str("UNIT_MEMBER_STATE", "").upper()  # ISO 3166-1 alpha
 UNIT_CONTACT_EMAIL = env_str("UNIT_CONTACT_EMAIL", "")
 # Art 3(2): a platform's first removal order waits this long after the procedure information was sent to it.
 ORDER_PRE_INFORMATION_HOURS = env_int("ORDER_PRE_INFORMATION_HOURS", 12)
+# One order names the URLs of one platform approved together, up to this many (and one message's worth).
+ORDER_MAX_URLS = env_int("ORDER_MAX_URLS", 100)
 
 # --- Liveness: the desk checks referred URLs itself (docs/verification.md; beat: liveness-sweep; liveness/conf.py)
 LIVENESS_SCHEDULE = [int(s) for s in env_list("LIVENESS_SCHEDULE", "900,3600,21600,86400,259200")]  # s after receipt

@@ -10,12 +10,12 @@ and `exposed_since` (when it became exposed; cleared when it no longer is). Each
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from audit import chain as audit
 from platforms.models import PlatformLegal
-from referral.models import ReferralStatus, RemovalOrder
+from referral.models import Referral, ReferralStatus, RemovalOrder
 
 EXPOSED_AT = 2  # final orders within the window
 WINDOW = timedelta(days=365)
@@ -25,8 +25,9 @@ SCRUTINY = timedelta(hours=72)
 def final_orders_by_platform(now=None) -> dict[int, int]:
     now = now or timezone.now()
     rows = (RemovalOrder.objects.filter(issued_at__gte=now - WINDOW, issued_at__lte=now - SCRUTINY)
-            .exclude(scrutiny_decision="infringement").exclude(referral__status=ReferralStatus.WITHDRAWN)
-            .values_list("referral__platform_id").annotate(n=Count("pk")).order_by())
+            .exclude(scrutiny_decision="infringement")
+            .exclude(~Exists(Referral.objects.filter(order=OuterRef("pk")).exclude(status=ReferralStatus.WITHDRAWN)))
+            .values_list("platform_id").annotate(n=Count("pk")).order_by())
     return dict(rows)
 
 

@@ -65,6 +65,9 @@ class Referral(models.Model):
     dsa_decision = models.CharField(max_length=64, blank=True)
     dsa_ground = models.CharField(max_length=40, blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)  # supervisors told it passed due_at
+    # A removal order's referrals: one order (its Annex I, one reference) names one or more URLs of one platform.
+    order = models.ForeignKey("RemovalOrder", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="referrals")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -96,9 +99,12 @@ class Referral(models.Model):
 class RemovalOrder(models.Model):
     """A removal order's Annex I content (Regulation (EU) 2021/784), stored with its referral when it is approved,
     and its clock. What does not change between orders comes from the environment (the authority) and the
-    platform's legal directory (platforms.PlatformLegal); the rest from the approving supervisor."""
+    platform's legal directory (platforms.PlatformLegal); the rest from the approving supervisor.
 
-    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="order")
+    One order names one or more URLs of one platform: each is a Referral (`referrals`) with its own status and
+    answer; the order's clock and Annex II/III fields are the order's, its `urls` in the order of its referrals."""
+
+    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="removal_orders")
     # A: the order
     reference = models.CharField(max_length=64, unique=True)  # unique per issuing authority
     issuing_member_state = models.CharField(max_length=2)

@@ -39,24 +39,35 @@ def deliveries_for(user) -> QuerySet[Delivery]:
 def orders_for(rows) -> dict:
     """The RemovalOrder (signatory loaded) of each removal order among `rows` (dicts with id and instrument), by
     referral id: one query, none when the page has no order."""
-    from referral.models import Instrument, RemovalOrder
+    from referral.models import Instrument
 
     ids = [row["id"] for row in rows if row["instrument"] == Instrument.REMOVAL_ORDER]
     if not ids:
         return {}
-    return {o.referral_id: o for o in RemovalOrder.objects.filter(referral_id__in=ids).select_related("signatory")}
+    return {r.pk: r.order for r in Referral.objects.filter(pk__in=ids, order__isnull=False)
+            .select_related("order__signatory").only("id", "order")}
 
 
-def order_record(referral: Referral) -> dict:
-    """A removal order's record on one screen (its page, for the unit): every audit event of its item's review, of
-    the referral and of the messages that carried it, oldest first, to the second; and each send with its proof.
-    Three queries: the deliveries, their attempts, the events."""
+def order_referrals(order, user) -> list[Referral]:
+    """The referrals (one per URL) an order names, as `user` may see them, with their items: one query."""
+    return list(referrals_for(user).filter(order=order).select_related("item").order_by("pk"))
+
+
+def order_record(order) -> dict:
+    """A removal order's record on one screen (its page, for the unit): every audit event of its items' review, of
+    its referrals and of the messages that carried them, oldest first, to the second; and each send with its
+    proof. Four queries: the referrals, the deliveries, their attempts, the events."""
     from audit.models import AuditEvent
 
-    deliveries = list(deliveries_with_attempts(referral).defer(
-        "payload", "contact_point__secret", "contact_point__previous_secret"))
+    pairs = list(order.referrals.values_list("pk", "item_id"))
+    attempts = Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number"))
+    deliveries = list(Delivery.objects.filter(referrals__in=[pk for pk, _ in pairs]).distinct()
+                      .select_related("contact_point").prefetch_related(attempts)
+                      .defer("payload", "contact_point__secret", "contact_point__previous_secret")
+                      .order_by("created_at"))
     item_verbs = ("item.logged", "item.proposed", "item.assessed", "item.approved", "item.returned")
-    events = (AuditEvent.objects.filter(object_type="referral", object_id=str(referral.pk))
-              | AuditEvent.objects.filter(object_type="item", object_id=str(referral.item_id), verb__in=item_verbs)
+    events = (AuditEvent.objects.filter(object_type="referral", object_id__in=[str(pk) for pk, _ in pairs])
+              | AuditEvent.objects.filter(object_type="item", object_id__in=[str(i) for _, i in pairs],
+                                          verb__in=item_verbs)
               | AuditEvent.objects.filter(object_type="delivery", object_id__in=[str(d.pk) for d in deliveries]))
     return {"events": list(events.order_by("at", "id")), "deliveries": deliveries}

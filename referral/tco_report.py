@@ -8,12 +8,12 @@ referrals in a few aggregate queries.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotPermitted
 from core.roles import UNIT_STAFF, has_role
-from referral.models import ReferralStatus, RemovalOrder
+from referral.models import AWAITING_OUTCOME, ReferralStatus, RemovalOrder
 
 EXECUTED = (ReferralStatus.REMOVED, ReferralStatus.RESTRICTED)
 # Time from receipt to action, in these buckets (upper bounds; the last is open).
@@ -59,13 +59,6 @@ def tco_report(user, period: Period) -> dict:
         issued=Count("pk"),
         emergency=Count("pk", filter=Q(emergency=True)),
         cross_border=Count("pk", filter=Q(copy_to_host_authority=True)),
-        executed=Count("pk", filter=Q(referral__status__in=EXECUTED)),
-        executed_within_hour=Count("pk", filter=Q(referral__status__in=EXECUTED,
-                                                  referral__action_taken_at__lte=F("referral__due_at"))),
-        declined=Count("pk", filter=Q(referral__status=ReferralStatus.DECLINED)),
-        withdrawn=Count("pk", filter=Q(referral__status=ReferralStatus.WITHDRAWN)),
-        awaiting=Count("pk", filter=Q(referral__status__in=(
-            ReferralStatus.QUEUED, ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.NEEDS_INFO))),
         scrutiny_requests=Count("pk", filter=Q(scrutiny_requested_at__isnull=False)),
         scrutiny_decisions=Count("pk", filter=~Q(scrutiny_decision="")),
         scrutiny_infringements=Count("pk", filter=Q(scrutiny_decision="infringement")),
@@ -73,27 +66,48 @@ def tco_report(user, period: Period) -> dict:
         complaints_upheld=Count("pk", filter=Q(complaint_outcome="upheld")),
         reinstatements=Count("pk", filter=Q(reinstated_at__isnull=False)),
     )
+    counts.update(_by_outcome(orders))
     not_executed = dict(orders.exclude(cannot_execute_reason="").values_list("cannot_execute_reason")
                         .annotate(n=Count("pk")).order_by())
-    delay = ExpressionWrapper(F("referral__action_taken_at") - F("referral__sent_at"), output_field=DurationField())
-    timed = orders.filter(referral__status__in=EXECUTED, referral__sent_at__isnull=False,
-                          referral__action_taken_at__isnull=False).annotate(delay=delay)
-    buckets, lower = [], None
-    for label, upper in BUCKETS:
-        qs = timed
-        if lower is not None:
-            qs = qs.filter(delay__gt=lower)
-        if upper is not None:
-            qs = qs.filter(delay__lte=upper)
-        buckets.append({"bucket": label, "orders": qs.count()})
-        lower = upper
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
         **counts,
         "not_executed": {reason: not_executed.get(reason, 0)
                          for reason in ("force_majeure", "manifest_error", "insufficient_information")},
-        "time_from_receipt_to_action": buckets,
     }
+
+
+def _by_outcome(orders) -> dict:
+    """How the orders ended, from their URLs' referrals (one aggregate row per order): executed when every URL was
+    removed or disabled (within the hour when each was by its due time), declined when any was, withdrawn when all
+    were, awaiting when any still is; and each executed order's time from receipt to its last action, bucketed."""
+    per_order = orders.annotate(
+        n_urls=Count("referrals"),
+        executed=Count("referrals", filter=Q(referrals__status__in=EXECUTED)),
+        in_hour=Count("referrals", filter=Q(referrals__status__in=EXECUTED,
+                                            referrals__action_taken_at__lte=F("referrals__due_at"))),
+        declined=Count("referrals", filter=Q(referrals__status=ReferralStatus.DECLINED)),
+        withdrawn=Count("referrals", filter=Q(referrals__status=ReferralStatus.WITHDRAWN)),
+        awaiting=Count("referrals", filter=Q(referrals__status__in=AWAITING_OUTCOME)),
+        received=Min("referrals__sent_at"), acted=Max("referrals__action_taken_at"),
+    ).values_list("n_urls", "executed", "in_hour", "declined", "withdrawn", "awaiting", "received", "acted")
+    out = {"executed": 0, "executed_within_hour": 0, "declined": 0, "withdrawn": 0, "awaiting": 0}
+    buckets = dict.fromkeys((label for label, _ in BUCKETS), 0)
+    for urls, executed, in_hour, declined, withdrawn, awaiting, received, acted in per_order:
+        if urls and executed == urls:
+            out["executed"] += 1
+            out["executed_within_hour"] += in_hour == urls
+            if received is not None and acted is not None:
+                buckets[_bucket(acted - received)] += 1
+        out["declined"] += declined > 0
+        out["withdrawn"] += bool(urls) and withdrawn == urls
+        out["awaiting"] += awaiting > 0
+    out["time_from_receipt_to_action"] = [{"bucket": label, "orders": n} for label, n in buckets.items()]
+    return out
+
+
+def _bucket(delay: timedelta) -> str:
+    return next(label for label, upper in BUCKETS if upper is None or delay <= upper)
 
 
 def report_rows(report: dict) -> list[tuple[str, object]]:

@@ -102,11 +102,25 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple], *, now, ids: boo
     return new_ids
 
 
-def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -> list[dict]:
+def _pack(groups: list[list[int]], size: int) -> list[list[int]]:
+    """Whole groups (a removal order's referrals, never more than `size`) packed into messages of at most `size`."""
+    chunks: list[list[int]] = []
+    for group in groups:
+        if chunks and len(chunks[-1]) + len(group) <= size:
+            chunks[-1] = chunks[-1] + group
+        else:
+            chunks.append(list(group))
+    return chunks
+
+
+def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor,
+             groups: list[list[int]] | None = None) -> list[dict]:
     """Put referrals into outbox rows for one contact point, batching up to its max items per message.
 
     Referrals approved within DELIVERY_BATCH_WINDOW_SECONDS of each other join the same still-unclaimed row
-    (locked here, so the dispatcher cannot claim it half-filled). Returns the audit entries to write.
+    (locked here, so the dispatcher cannot claim it half-filled). Removal orders come as `groups` (each order's
+    referrals): each travels whole in one new message, so that its hour runs from one receipt. Returns the audit
+    entries to write.
     """
     size = max(contact_point.max_items_per_message, 1)
     window = settings.DELIVERY_BATCH_WINDOW_SECONDS if size > 1 else 0
@@ -115,7 +129,7 @@ def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -
     presend = max(settings.PRESEND_CHECK_SECONDS, 0)
     through = Delivery.referrals.through
     entries, links, remaining = [], [], list(referral_ids)
-    if window and remaining:
+    if window and remaining and groups is None:
         qs = Delivery.objects.filter(
             contact_point=contact_point, event=DeliveryEvent.CREATED, status=DeliveryStatus.PENDING, attempts=0,
             payload__isnull=True,
@@ -133,7 +147,8 @@ def _enqueue(referral_ids: list[int], contact_point: ContactPoint, now, actor) -
                 links += [(open_batch.pk, r) for r in joining]
                 entries.append({"actor": actor, "verb": "delivery.joined", "object_type": "delivery",
                                 "object_id": open_batch.pk, "after": {"referrals": joining}})
-    chunks = [remaining[start:start + size] for start in range(0, len(remaining), size)]
+    chunks = _pack(groups, size) if groups is not None else \
+        [remaining[start:start + size] for start in range(0, len(remaining), size)]
     deliveries = [uuid.uuid4() for _ in chunks]
     _insert(Delivery, ("id", "contact_point_id", "next_attempt_at"),
             [(d, contact_point.pk, now + timedelta(seconds=max(window, presend))) for d in deliveries], now=now)
@@ -219,8 +234,8 @@ def _first_order_refusals(platform_ids, checked: tuple[dict, dict] | None, now) 
     if not checked or checked[0]["emergency"]:
         return {}
     platform_ids = set(platform_ids) - {None}
-    ordered_before = set(RemovalOrder.objects.filter(referral__platform_id__in=platform_ids)
-                         .values_list("referral__platform_id", flat=True).distinct())
+    ordered_before = set(RemovalOrder.objects.filter(platform_id__in=platform_ids)
+                         .values_list("platform_id", flat=True).distinct())
     informed = dict(PlatformLegal.objects.filter(platform_id__in=platform_ids - ordered_before)
                     .values_list("platform_id", "pre_information_sent_at"))
     hours = settings.ORDER_PRE_INFORMATION_HOURS
@@ -235,16 +250,21 @@ def _first_order_refusals(platform_ids, checked: tuple[dict, dict] | None, now) 
     return refusals
 
 
-def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor, now) -> list:
+def _store_orders(pairs: list[tuple[int, int]], items: dict, checked: tuple[dict, dict], *, actor,
+                  now) -> tuple[dict[int, list[list[int]]], list[dict]]:
     """The Annex I content of the orders just approved (`pairs` of (item id, referral id)), and their copies to
-    the host Member States' authorities (Art 4); returns the copies' audit entries."""
+    the host Member States' authorities (Art 4); returns each platform's orders (their referral ids) and the
+    copies' audit entries."""
     details, authority = checked
     platform_ids = {items[item_id].platform_id for item_id, _ in pairs}
     platforms = Platform.objects.select_related("legal").prefetch_related("contact_points").in_bulk(platform_ids)
     created = orders.orders_create([(referral_id, items[item_id].url, items[item_id].categories,
                                      platforms[items[item_id].platform_id]) for item_id, referral_id in pairs],
                                    details=details, authority=authority, actor=actor, now=now)
-    return events.send_order_copies(created, actor=actor, now=now)
+    groups: dict[int, list[list[int]]] = {}
+    for order in created:
+        groups.setdefault(order.platform_id, []).append(order.referral_ids)
+    return groups, events.send_order_copies(created, actor=actor, now=now)
 
 
 @retry_on_conflict
@@ -270,12 +290,12 @@ def item_approve(*, actor, item_id: int, instrument: str = Instrument.REFERRAL, 
         item_actions.items_approve_locked([item], actor=actor, now=now)
         referral = Referral.objects.create(item=item, platform_id=item.platform_id, instrument=instrument,
                                            due_at=_due_at(instrument, contact_points, now), approved_by=actor)
-        copies = _store_orders([(item.pk, referral.pk)], {item.pk: item}, checked, actor=actor, now=now) \
-            if checked else []
+        groups, copies = _store_orders([(item.pk, referral.pk)], {item.pk: item}, checked, actor=actor, now=now) \
+            if checked else ({}, [])
         entries = copies + _approval_entries(item.pk, referral.pk, item.platform.slug, actor=actor,
                                              instrument=instrument)
         for cp in contact_points:
-            entries += _enqueue([referral.pk], cp, now, actor)
+            entries += _enqueue([referral.pk], cp, now, actor, groups.get(item.platform_id))
         audit.record_many(entries)
         send_task_on_commit(DISPATCH_TASK)
     return item
@@ -326,15 +346,16 @@ def item_approve_many(*, actor, item_ids: list[int], instrument: str = Instrumen
         item_actions.items_approve_locked(approvable, actor=actor, now=now)
         referral_ids = _insert(Referral, _REFERRAL_COLUMNS, [
             (i.pk, i.platform_id, instrument, due[i.platform_id], actor.pk) for i in approvable], now=now, ids=True)
-        copies = _store_orders([(i.pk, r) for i, r in zip(approvable, referral_ids, strict=True)],
-                               {i.pk: i for i in approvable}, checked, actor=actor, now=now) if checked else []
+        groups, copies = _store_orders([(i.pk, r) for i, r in zip(approvable, referral_ids, strict=True)],
+                                       {i.pk: i for i in approvable}, checked, actor=actor, now=now) \
+            if checked else ({}, [])
         entries, per_cp = copies, {}
         for item, referral_id in zip(approvable, referral_ids, strict=True):
             entries += _approval_entries(item.pk, referral_id, item.platform.slug, actor=actor, instrument=instrument)
             for cp in cps_by_platform[item.platform_id]:
                 per_cp.setdefault(cp.pk, (cp, []))[1].append(referral_id)
         for cp, referrals in per_cp.values():
-            entries += _enqueue(referrals, cp, now, actor)
+            entries += _enqueue(referrals, cp, now, actor, groups.get(cp.platform_id))
         audit.record_many(entries)
         send_task_on_commit(DISPATCH_TASK)
         result["approved"] = [i.pk for i in approvable]

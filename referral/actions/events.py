@@ -56,7 +56,7 @@ def send_order_copies(created: list, *, actor, now) -> list[dict]:
     wanted: dict[str, list[int]] = {}
     for order in created:
         if order.copy_to_host_authority:
-            wanted.setdefault(order.host_member_state, []).append(order.referral_id)
+            wanted.setdefault(order.host_member_state, []).extend(order.referral_ids)
     if not wanted:
         return []
     authorities = dict(PlatformLegal.objects.filter(

@@ -11,11 +11,12 @@ establishment and legal representative.
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from core.errors import Conflict, InvalidInput
-from referral.models import RemovalOrder
+from referral.models import Referral, RemovalOrder
 
 AUTHORITY_SETTINGS = ("UNIT_AUTHORITY_NAME", "UNIT_AUTHORITY_TYPE", "UNIT_MEMBER_STATE", "UNIT_CONTACT_EMAIL")
 ORDER_FIELDS = ("statement_of_reasons", "emergency", "emergency_reason", "non_disclosure", "non_disclosure_until")
@@ -92,29 +93,64 @@ def check_order_details(order, *, now=None) -> dict:
 
 
 def order_reference(member_state: str, referral_id: int, now) -> str:
-    """Unique per issuing authority: the Member State, the year and the referral's number."""
+    """Unique per issuing authority: the Member State, the year and the number of the order's first referral."""
     return f"{member_state}-TCO-{now:%Y}-{referral_id:07d}"
 
 
+def order_size(platform) -> int:
+    """How many URLs one order names at most for `platform`: ORDER_MAX_URLS, and never more than one message to
+    any of its active contact points carries, so that an order travels whole (its hour runs from one receipt)."""
+    sizes = [cp.max_items_per_message for cp in platform.contact_points.all() if cp.active]
+    return max(1, min([settings.ORDER_MAX_URLS, *sizes]))
+
+
 def orders_create(rows: list[tuple], *, details: dict, authority: dict, actor, now) -> list[RemovalOrder]:
-    """Store the Annex I content of new orders, in the caller's transaction. `rows` are (referral_id, url,
-    categories, platform) with the platform's legal directory and contact points loaded."""
-    orders = []
-    for referral_id, url, categories, platform in rows:
+    """Store the Annex I content of new orders, in the caller's transaction, and link their referrals. `rows` are
+    (referral_id, url, categories, platform), the platform's legal directory and contact points loaded: the
+    referrals of one platform approved together under one statement of reasons form one order naming their URLs
+    (up to order_size), its grounds the union of their categories. Each order gets `referral_ids` (in order)."""
+    by_platform: dict[int, list[tuple]] = {}
+    for row in sorted(rows, key=lambda row: row[0]):
+        by_platform.setdefault(row[3].pk, []).append(row)
+    orders, groups = [], []
+    for platform_rows in by_platform.values():
+        platform = platform_rows[0][3]
+        size = order_size(platform)
         legal = getattr(platform, "legal", None)
         contact = next((cp.endpoint for cp in platform.contact_points.all() if cp.active), "")
-        orders.append(RemovalOrder(
-            referral_id=referral_id, reference=order_reference(authority["member_state"], referral_id, now),
-            issuing_member_state=authority["member_state"], addressee=platform.name,
-            legal_representative=legal.legal_representative if legal else "", contact_point=contact,
-            host_member_state=legal.main_establishment if legal else "", issued_at=now, urls=[url],
-            grounds=list(categories or []), **details,
-            copy_to_host_authority=bool(legal and legal.main_establishment
-                                        and legal.main_establishment != authority["member_state"]),
-            authority_type=authority["type"], authority_name=authority["name"],
-            authority_contact=authority["contact"], signatory=actor, follow_up_contact=authority["contact"],
-            redress=REDRESS))
-    return RemovalOrder.objects.bulk_create(orders)
+        for start in range(0, len(platform_rows), size):
+            group = platform_rows[start:start + size]
+            grounds = sorted({category for row in group for category in (row[2] or [])})
+            groups.append([row[0] for row in group])
+            orders.append(RemovalOrder(
+                platform=platform, reference=order_reference(authority["member_state"], group[0][0], now),
+                issuing_member_state=authority["member_state"], addressee=platform.name,
+                legal_representative=legal.legal_representative if legal else "", contact_point=contact,
+                host_member_state=legal.main_establishment if legal else "", issued_at=now,
+                urls=[row[1] for row in group], grounds=grounds, **details,
+                copy_to_host_authority=bool(legal and legal.main_establishment
+                                            and legal.main_establishment != authority["member_state"]),
+                authority_type=authority["type"], authority_name=authority["name"],
+                authority_contact=authority["contact"], signatory=actor, follow_up_contact=authority["contact"],
+                redress=REDRESS))
+    created = RemovalOrder.objects.bulk_create(orders)
+    for order, referral_ids in zip(created, groups, strict=True):
+        order.referral_ids = referral_ids
+    _link(created)
+    return created
+
+
+def _link(created: list[RemovalOrder]) -> None:
+    """Set each referral's order: one UPDATE on PostgreSQL (unnest of the pairs), one per order elsewhere."""
+    if connection.vendor == "postgresql":
+        pairs = [(referral_id, order.pk) for order in created for referral_id in order.referral_ids]
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {Referral._meta.db_table} r SET order_id = v.order_id "  # noqa: S608
+                           "FROM unnest(%s::bigint[], %s::bigint[]) AS v(referral_id, order_id) "
+                           "WHERE r.id = v.referral_id", [[p[0] for p in pairs], [p[1] for p in pairs]])
+        return
+    for order in created:
+        Referral.objects.filter(pk__in=order.referral_ids).update(order=order)
 
 
 # Annex III: why a platform cannot execute an order (Art 3(7) force majeure or de facto impossibility; Art 3(8)
@@ -126,22 +162,34 @@ ONE_HOUR = timedelta(hours=1)
 
 def lock_order(referral) -> RemovalOrder | None:
     """The order of a referral the caller has locked (None for a voluntary referral), locked after it."""
-    if referral.instrument != "removal_order":
+    if referral.order_id is None:
         return None
-    return RemovalOrder.objects.select_for_update(no_key=True).filter(referral_id=referral.pk).first()
+    return RemovalOrder.objects.select_for_update(no_key=True).filter(pk=referral.order_id).first()
 
 
-def lock_orders(referral_ids: list[int]) -> dict[int, RemovalOrder]:
-    if not referral_ids:
+def lock_orders(referrals) -> dict[int, RemovalOrder]:
+    """The orders of referrals the caller has locked, by referral id (the referrals of one order share one
+    instance), locked in id order."""
+    order_ids = {r.order_id for r in referrals if r.order_id is not None}
+    if not order_ids:
         return {}
-    return {o.referral_id: o for o in RemovalOrder.objects.select_for_update(no_key=True)
-            .filter(referral_id__in=referral_ids).order_by("referral_id")}
+    locked = RemovalOrder.objects.select_for_update(no_key=True).filter(pk__in=order_ids).order_by("pk").in_bulk()
+    return {r.pk: locked[r.order_id] for r in referrals if r.order_id is not None}
 
 
-def save_answers(changed: list[RemovalOrder]) -> None:
-    if changed:
-        RemovalOrder.objects.bulk_update(changed, ["territorial_scope", "cannot_execute_reason", "grounds_ceased_at",
-                                                   "paused", "paused_reason", "paused_at"])
+def sync_pause(changed) -> None:
+    """After its referrals' answers are saved: an order's clock stays paused while any of its URLs is answered
+    'cannot_execute' (Annex III) and not yet clarified, and runs again when none is. Then each order is saved."""
+    changed = list({order.pk: order for order in changed}.values())
+    if not changed:
+        return
+    waiting = set(Referral.objects.filter(order_id__in=[o.pk for o in changed], status="cannot_execute")
+                  .values_list("order_id", flat=True).distinct())
+    for order in changed:
+        if order.pk not in waiting:
+            order.paused = False
+    RemovalOrder.objects.bulk_update(changed, ["territorial_scope", "cannot_execute_reason", "grounds_ceased_at",
+                                               "paused", "paused_reason", "paused_at"])
 
 
 def order_answer(order: RemovalOrder | None, referral, *, status: str, now, reason=None, territorial_scope=None,
@@ -167,15 +215,14 @@ def order_answer(order: RemovalOrder | None, referral, *, status: str, now, reas
         if scope not in TERRITORIAL_SCOPES:
             raise InvalidInput("Unknown territorial scope.", field_errors={
                 "territorial_scope": [f"One of: {', '.join(TERRITORIAL_SCOPES)}."]})
-        order.territorial_scope = scope
-        order.paused = False
+        order.territorial_scope = scope  # the clock runs again unless another URL awaits a clarification
         return []
     if status == "acknowledged" and order.paused and order.paused_reason == "force_majeure":
         ceased = grounds_ceased_at or now
         if ceased > now + timedelta(minutes=5):
             raise InvalidInput("grounds_ceased_at is in the future.",
                                field_errors={"grounds_ceased_at": ["Must not be in the future."]})
-        order.grounds_ceased_at, order.paused = ceased, False
+        order.grounds_ceased_at = ceased
         referral.due_at = ceased + ONE_HOUR  # Art 3(7): the hour runs from when the grounds ceased
         return ["due_at"]
     return []
@@ -184,9 +231,7 @@ def order_answer(order: RemovalOrder | None, referral, *, status: str, now, reas
 def order_clarified(order: RemovalOrder, referral, *, now) -> None:
     """The unit answered an Annex III (manifest error, insufficient information): the clock restarts; its hour
     runs from the platform's receipt of the answer (recorded when the clarification is delivered; until then
-    one hour from now)."""
-    order.paused = False
-    order.save(update_fields=["paused"])
+    one hour from now). The caller saves the referral's due_at, then the order (sync_pause)."""
     referral.due_at = now + ONE_HOUR
 
 

@@ -184,7 +184,7 @@ def referral_record_status(
                                dsa={"dsa_decision": dsa_decision, "dsa_ground": dsa_ground})
         referral.save(update_fields=fields)
         if order is not None:
-            order.save()
+            orders.sync_pause([order])
         audit.record_many([_status_event(actor, referral, before)])
         _tell_people([referral])
     return referral
@@ -229,8 +229,7 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
         referrals = (Referral.objects.select_for_update(no_key=True, of=("self",)).select_related("item")
                      .filter(pk__in=ids, platform_id=actor.platform_id).order_by("pk").in_bulk())
         now = timezone.now()
-        locked_orders = orders.lock_orders([r.pk for r in referrals.values()
-                                            if r.instrument == Instrument.REMOVAL_ORDER])
+        locked_orders = orders.lock_orders(referrals.values())
         changed: dict[int, Referral] = {}
         fields: set[str] = set()
         events = []
@@ -258,7 +257,7 @@ def referrals_record_status_many(*, actor, rows: list[dict]) -> list[dict]:
             results.append({"id": row["id"], "status_code": 200, "referral": referral})
         if changed:
             _save_answers(list(changed.values()), fields)
-            orders.save_answers([locked_orders[pk] for pk in changed if pk in locked_orders])
+            orders.sync_pause([locked_orders[pk] for pk in changed if pk in locked_orders])
             audit.record_many(events)
             _tell_people(list(changed.values()))
     return results

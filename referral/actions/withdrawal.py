@@ -113,6 +113,7 @@ def referral_clarify(*, actor, referral_id: int, message: str) -> Referral:
         if order is not None:  # the clock restarts: an hour from the platform's receipt of this answer
             orders.order_clarified(order, referral, now=now)
             Referral.objects.filter(pk=referral.pk).update(due_at=referral.due_at)
+            orders.sync_pause([order])
         entries = [{"actor": actor, "verb": "referral.clarified", "object_type": "referral", "object_id": referral.pk,
                     "before": {"status": before}, "after": {"status": R.ACKNOWLEDGED, "message": message}}]
         entries += events.tell_platforms({referral.platform_id: [referral.pk]}, event=DeliveryEvent.CLARIFIED,
@@ -167,9 +168,11 @@ def order_scrutiny_record(*, actor, referral_id: int, decision: str, decided_at=
         audit.record_many([{"actor": actor, "verb": "order.scrutiny_recorded", "object_type": "referral",
                             "object_id": referral.pk, "after": {"decision": decision, "note": note[:2000],
                                                                 "decided_at": decided_at.isoformat()}}])
-        if decision == "infringement" and referral.status in WITHDRAWABLE:
+        lapsed = list(order.referrals.filter(status__in=WITHDRAWABLE).order_by("pk").values_list("pk", flat=True)) \
+            if decision == "infringement" else []
+        if lapsed:  # every URL the order names
             reason = (f"The removal order {order.reference} lapsed: the competent authority of "
                       f"{order.host_member_state} found an infringement (Regulation (EU) 2021/784, Article 4(4)). "
                       "You may reinstate the content.")
-            referrals_withdraw_many(actor=actor, referral_ids=[referral.pk], reason=reason)
+            referrals_withdraw_many(actor=actor, referral_ids=lapsed, reason=reason)
     return Referral.objects.select_related("item").get(pk=referral_id)

@@ -10,7 +10,7 @@ from referral import dsa
 from referral.actions import order_reports
 from referral.actions.orders import CANNOT_EXECUTE_REASONS, TERRITORIAL_SCOPES, order_json
 from referral.actions.outcomes import LIAISON_STATUSES
-from referral.models import Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
+from referral.models import AWAITING_OUTCOME, Delivery, DeliveryAttempt, Instrument, Referral, RemovalOrder
 
 
 class ApproveIn(serializers.Serializer):
@@ -147,7 +147,8 @@ class ReferralOut(serializers.ModelSerializer):
 
     @staticmethod
     def _order(obj):
-        return RemovalOrder.objects.filter(referral_id=obj.pk).select_related("signatory").first()
+        return RemovalOrder.objects.filter(pk=obj.order_id).select_related("signatory").first() \
+            if obj.order_id else None
 
     @extend_schema_field(OrderOut(allow_null=True))
     def get_order(self, obj) -> dict | None:
@@ -155,7 +156,7 @@ class ReferralOut(serializers.ModelSerializer):
 
     @extend_schema_field(ClockOut)
     def get_clock(self, obj) -> dict:
-        return clock_json(obj.due_at, self._order(obj))
+        return clock_json(obj.due_at, self._order(obj), obj.status)
 
     @extend_schema_field(LivenessOut)
     def get_liveness(self, obj) -> dict:
@@ -301,7 +302,7 @@ def referral_row_json(row: dict, order: RemovalOrder | None = None, liveness: di
         "outcome_at": iso(row["outcome_at"]), "action_taken_at": iso(row["action_taken_at"]),
         "platform_reference": row["platform_reference"], "note": row["note"], "dsa_decision": row["dsa_decision"],
         "dsa_ground": row["dsa_ground"], "updated_at": iso(row["updated_at"]),
-        "order": order_json(order), "clock": clock_json(row["due_at"], order),
+        "order": order_json(order), "clock": clock_json(row["due_at"], order, row["status"]),
         "liveness": liveness_json(liveness),
     }
 
@@ -311,10 +312,11 @@ def liveness_json(liveness: dict) -> dict:
             "offline_at": iso(liveness["offline_at"]), "checks": liveness["checks"]}
 
 
-def clock_json(due_at, order) -> dict:
-    """The one-hour clock of a removal order (for a referral, its due time and never paused)."""
-    return {"due_at": iso(due_at), "paused": bool(order and order.paused),
-            "paused_reason": order.paused_reason if order else ""}
+def clock_json(due_at, order, status: str) -> dict:
+    """The one-hour clock of a removal order (for a referral, its due time and never paused): the order's pause
+    holds for its URLs still open (awaiting an outcome, or answered cannot_execute), not for those settled."""
+    paused = bool(order and order.paused and (status in AWAITING_OUTCOME or status == "cannot_execute"))
+    return {"due_at": iso(due_at), "paused": paused, "paused_reason": order.paused_reason if paused else ""}
 
 
 def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | None | bool = True,
@@ -323,8 +325,8 @@ def referral_json(referral: Referral, platform_slug: str, order: RemovalOrder | 
     when the caller read it (None: it has none); left out, it is read here for a removal order."""
     item = referral.item
     if order is True:
-        order = (RemovalOrder.objects.select_related("signatory").filter(referral_id=referral.pk).first()
-                 if referral.instrument == Instrument.REMOVAL_ORDER else None)
+        order = (RemovalOrder.objects.select_related("signatory").filter(pk=referral.order_id).first()
+                 if referral.order_id else None)
     return referral_row_json({
         "id": referral.pk, "item_id": referral.item_id, "item__url": item.url,
         "item__canonical_url": item.canonical_url, "item__kind": item.kind, "item__categories": item.categories,

@@ -75,7 +75,7 @@ def deliveries_mark_sent(sent: list[tuple], *, attempt_records: list[DeliveryAtt
         informed = [pk for pk, _, _, event in rows if event == DeliveryEvent.PRE_INFORMATION and pk in ours_set]
         copies = [pk for pk, _, _, event in rows if event == DeliveryEvent.ORDER_COPY and pk in ours_set]
         if copies:  # TCO Art 4(1): the host State's authority has its copy of these orders
-            RemovalOrder.objects.filter(referral__deliveries__in=copies, copy_sent_at__isnull=True).update(
+            RemovalOrder.objects.filter(referrals__deliveries__in=copies, copy_sent_at__isnull=True).update(
                 copy_sent_at=now)
         if informed:  # TCO Art 3(2): the platform received the procedure information now
             for platform_id in set(Delivery.objects.filter(pk__in=informed).values_list(

@@ -109,7 +109,7 @@ def _context(delivery, referrals) -> dict:
         "contact_point": delivery.contact_point,
         "referrals": entries,
         "count": len(entries),
-        "removal_orders": sum(1 for e in entries if e["instrument"] == "removal_order"),
+        "removal_orders": len({e["order"]["reference"] for e in entries if e.get("order")}),  # orders, not URLs
         "api_base": settings.SITE_URL + "/api/v1/",
     }
 
@@ -152,9 +152,11 @@ def render_email_v1(delivery, referrals) -> bytes:
     )
     message.attach_alternative(html, "text/html")
     message.attach(f"{context['reference']}.csv", referrals_csv(context["referrals"]), "text/csv")
-    for referral in referrals:  # each removal order as its Annex I PDF
+    attached = set()
+    for referral in referrals:  # each removal order as its Annex I PDF (once, however many of its URLs are here)
         order = getattr(referral, "order", None) if referral.instrument == "removal_order" else None
-        if order is not None:
+        if order is not None and order.pk not in attached:
+            attached.add(order.pk)
             message.attach(f"{order.reference}.pdf",
                            order_document.render_pdf(order, order_document.language_for(cp.platform)),
                            "application/pdf")

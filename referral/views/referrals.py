@@ -126,8 +126,9 @@ def referral_order(request, pk: int):
     return render(request, "referral/order.html", {
         "referral": referral, "order": order, "language": language, "title": order_document.title(language),
         "sections": order_document.sections(order, language), "answers": order_document.answers(order),
+        "order_referrals": referral_selectors.order_referrals(order, request.user),
         # The unit's own record (who drafted, approved, sent; every answer, pause and decision): not the platform's.
-        "record": referral_selectors.order_record(referral) if request.user.is_unit_staff else None})
+        "record": referral_selectors.order_record(order) if request.user.is_unit_staff else None})
 
 
 @require_safe

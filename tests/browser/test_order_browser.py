@@ -31,7 +31,8 @@ def test_a_supervisor_issues_an_order_and_reads_its_record(page, screenshot, ana
     screenshot(page, "order-form.png")
     form.get_by_role("button", name="Issue the removal order").click()
 
-    order = RemovalOrder.objects.get(referral__item=item)
+    order = RemovalOrder.objects.get(referrals__item=item)
+    order.referral_id = order.referrals.get().pk
     page.wait_for_url(f"**/referrals/{order.referral_id}/order/")
     expect(page.get_by_text("Removal order issued")).to_be_visible()
     expect(page.get_by_text(order.reference).first).to_be_visible()

@@ -43,6 +43,6 @@ def test_a_demo_order_to_pinboard_copies_ireland_and_one_to_formhost_waits(demo)
     pinboard = Item.objects.filter(url__startswith="https://pinboard.example/", status="proposed").first()
     referral = approval.item_approve(actor=supervisor, item_id=pinboard.pk, instrument="removal_order",
                                      order=ORDER).referrals.get()
-    order = RemovalOrder.objects.get(referral=referral)
+    order = RemovalOrder.objects.get(referrals=referral)
     assert order.copy_to_host_authority and order.host_member_state == "IE"
     assert Delivery.objects.filter(contact_point__platform__slug="ie-authority").exists()

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def orders(analyst, supervisor, case, n, start, days_ago):
     ids = [propose(analyst, case, start + i).pk for i in range(n)]
-    referrals = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order",
-                                           order=ORDER)["referrals"]
-    RemovalOrder.objects.filter(referral_id__in=referrals).update(
+    referrals = [approval.item_approve(actor=supervisor, item_id=pk, instrument="removal_order",
+                                       order=ORDER).referrals.get().pk for pk in ids]  # n orders of one URL
+    RemovalOrder.objects.filter(referrals__in=referrals).update(
         issued_at=timezone.now() - timedelta(days=days_ago))
     return referrals
 
@@ -59,7 +59,7 @@ def test_two_final_orders_in_a_year_make_a_platform_exposed(api, admin_user, ana
 
 def test_an_infringement_finding_does_not_count(analyst, supervisor, case, platform_a):
     referrals = orders(analyst, supervisor, case, 2, 40, days_ago=5)
-    RemovalOrder.objects.filter(referral_id=referrals[0]).update(scrutiny_decision="infringement")
+    RemovalOrder.objects.filter(referrals=referrals[0]).update(scrutiny_decision="infringement")
     assert exposure.final_orders_by_platform() == {platform_a.pk: 1}
 
 

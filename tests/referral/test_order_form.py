@@ -20,8 +20,8 @@ def test_the_form_shows_the_order_to_be_and_issues_it(browser, analyst, supervis
     assert "has not been sent the procedures" not in page
     r = client.post(f"/items/{item.pk}/order/", {"statement_of_reasons": "Calls for attacks (Art 2(7)(a)).",
                                                   "non_disclosure": "on"})
-    order = RemovalOrder.objects.get(referral__item=item)
-    assert r.status_code == 302 and r["Location"] == f"/referrals/{order.referral_id}/order/"
+    order = RemovalOrder.objects.get(referrals__item=item)
+    assert r.status_code == 302 and r["Location"] == f"/referrals/{order.referrals.get().pk}/order/"
     assert order.signatory == supervisor and order.non_disclosure and order.non_disclosure_until
     assert AuditEvent.objects.filter(verb="item.approved", object_id=str(item.pk), actor=supervisor).exists()
     assert "Removal order issued" in client.get(r["Location"]).content.decode()
@@ -50,7 +50,7 @@ def test_a_first_order_waits_for_the_procedures_unless_an_emergency(browser, ana
     assert refused.status_code == 409 and "12 hours" in refused.content.decode()
     issued = client.post(f"/items/{item.pk}/order/", {"statement_of_reasons": "Calls for attacks.",
                                                        "emergency": "on", "emergency_reason": "A live attack."})
-    assert issued.status_code == 302 and RemovalOrder.objects.get(referral__item=item).emergency
+    assert issued.status_code == 302 and RemovalOrder.objects.get(referrals__item=item).emergency
 
 
 def test_only_supervisors_and_only_for_a_proposal(browser, analyst, supervisor, case, platform_a):

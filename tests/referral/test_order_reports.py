@@ -33,7 +33,7 @@ def test_each_report_is_recorded_shown_and_audited(api, liaison_a, supervisor, o
     at = timezone.now() - timedelta(minutes=1)
     r = report(api, liaison_a, order_referral, kind="preserved", at=at.isoformat(), note="kept with its metadata")
     assert r.status_code == 200, r.content
-    order = RemovalOrder.objects.get(referral=order_referral)
+    order = RemovalOrder.objects.get(referrals=order_referral)
     assert order.preserved_until == (at + timedelta(days=183)).date()
     assert r.json()["order"]["preserved_until"] == order.preserved_until.isoformat()
     for kind in ("scrutiny_requested", "provider_informed", "complaint_received"):
@@ -60,7 +60,7 @@ def test_each_fact_once_preservation_extended(api, liaison_a, order_referral):
     until = (timezone.localdate() + timedelta(days=365)).isoformat()
     assert report(api, liaison_a, order_referral, kind="preserved").status_code == 200
     assert report(api, liaison_a, order_referral, kind="preserved", until=until).status_code == 200
-    assert RemovalOrder.objects.get(referral=order_referral).preserved_until.isoformat() == until
+    assert RemovalOrder.objects.get(referrals=order_referral).preserved_until.isoformat() == until
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -89,7 +89,7 @@ def test_the_order_comes_first(api, liaison_a, analyst, supervisor, case, platfo
     assert r.status_code == 409 and "No complaint" in r.json()["detail"]
     r = report(api, liaison_a, quiet, kind="reinstated")
     assert r.status_code == 409
-    assert RemovalOrder.objects.get(referral=quiet).provider_informed_at is None
+    assert RemovalOrder.objects.get(referrals=quiet).provider_informed_at is None
 
 
 def test_only_the_orders_own_platform_reports(api, liaison_b, supervisor, analyst, order_referral, approved_referral):
@@ -97,7 +97,7 @@ def test_only_the_orders_own_platform_reports(api, liaison_b, supervisor, analys
     assert report(api, liaison_b, order_referral, kind="nonsense").status_code == 404  # scope before validation
     assert report(api, supervisor, order_referral, kind="preserved").status_code == 403
     assert report(api, analyst, order_referral, kind="preserved").status_code == 403
-    assert RemovalOrder.objects.get(referral=order_referral).preserved_until is None
+    assert RemovalOrder.objects.get(referrals=order_referral).preserved_until is None
 
 
 def test_a_voluntary_referral_has_no_order_to_report_on(api, liaison_a, approved_referral):
@@ -105,9 +105,9 @@ def test_a_voluntary_referral_has_no_order_to_report_on(api, liaison_a, approved
 
 
 def test_the_art_8_report_counts_them_as_sql_does(api, liaison_a, supervisor, analyst, case, platform_a):
-    referrals = approval.item_approve_many(actor=supervisor, item_ids=[propose(analyst, case, 80 + n).pk
-                                                                       for n in range(4)],
-                                           instrument="removal_order", order=ORDER)["referrals"]
+    referrals = [approval.item_approve(actor=supervisor, item_id=propose(analyst, case, 80 + n).pk,
+                                       instrument="removal_order", order=ORDER).referrals.get().pk
+                 for n in range(4)]  # four orders of one URL each
     client = api(liaison_a)
     for referral_id, kinds in zip(referrals, [["scrutiny_requested", "complaint_received"],
                                               ["complaint_received"], ["scrutiny_requested"], []], strict=True):

@@ -10,7 +10,7 @@ from cases.actions import items as item_actions
 from core.errors import Conflict, InvalidInput, NotPermitted
 from platforms import services as platform_services
 from referral.actions import approval
-from referral.models import Referral, RemovalOrder
+from referral.models import Delivery, Referral, RemovalOrder
 from tests.conftest import ORDER
 
 
@@ -28,7 +28,7 @@ def test_an_order_is_approved_with_its_annex_i_content(api, analyst, supervisor,
     r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", body, format="json")
     assert r.status_code == 200, r.content
     [referral_id] = r.json()["referrals"]
-    order = RemovalOrder.objects.get(referral_id=referral_id)
+    order = RemovalOrder.objects.get(referrals=referral_id)
     assert order.reference == f"NL-TCO-{order.issued_at:%Y}-{referral_id:07d}"
     assert (order.issuing_member_state, order.addressee, order.urls, order.grounds) == (
         "NL", platform_a.name, [item.url], ["incitement", "threat"])
@@ -92,14 +92,46 @@ def test_orders_need_the_unit_authority_in_the_environment(api, analyst, supervi
     assert r.status_code == 200
 
 
-def test_bulk_orders_share_the_statement_and_each_gets_its_own_reference(analyst, supervisor, case, platform_a):
-    ids = [propose(analyst, case, n).pk for n in range(3)]
+def test_urls_of_one_platform_approved_together_are_one_order_naming_them_all(api, analyst, supervisor, case,
+                                                                             platform_a, liaison_a):
+    ids = [propose(analyst, case, n, categories=[("incitement",), ("threat",), ("incitement",)][n]).pk
+           for n in range(3)]
     with pytest.raises(InvalidInput):
         approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order")
     result = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order", order=ORDER)
-    orders = RemovalOrder.objects.filter(referral_id__in=result["referrals"]).order_by("referral_id")
-    assert len({o.reference for o in orders}) == 3
-    assert {o.statement_of_reasons for o in orders} == {ORDER["statement_of_reasons"]}
+    [order] = RemovalOrder.objects.filter(referrals__in=result["referrals"]).distinct()
+    first = min(result["referrals"])
+    assert order.reference.endswith(f"-{first:07d}") and order.platform_id == platform_a.pk
+    assert order.urls == [f"https://tube.example/watch?v=ro{n}" for n in range(3)]
+    assert order.grounds == ["incitement", "threat"] and order.statement_of_reasons == ORDER["statement_of_reasons"]
+    assert sorted(order.referrals.values_list("pk", flat=True)) == sorted(result["referrals"])
+    # Each URL's referral shows the one order (every URL in it) and travels with the others in one message.
+    answers = [api(liaison_a).get(f"/api/v1/referrals/{pk}/").json() for pk in result["referrals"]]
+    assert {a["order"]["reference"] for a in answers} == {order.reference}
+    assert all(a["order"]["urls"] == order.urls for a in answers)
+    deliveries = {d for pk in result["referrals"] for d in Delivery.objects.filter(referrals=pk)}
+    assert len(deliveries) == 1 and deliveries.pop().referrals.count() == 3
+
+
+def test_an_order_names_at_most_order_max_urls_and_one_messages_worth(settings, analyst, supervisor, case,
+                                                                      platform_a):
+    settings.ORDER_MAX_URLS = 2
+    ids = [propose(analyst, case, n).pk for n in range(5)]
+    result = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order", order=ORDER)
+    orders = list(RemovalOrder.objects.filter(platform=platform_a).order_by("pk"))
+    assert [len(o.urls) for o in orders] == [2, 2, 1] and len({o.reference for o in orders}) == 3
+    # A contact point taking fewer per message bounds the order too, and no order is split between messages.
+    settings.ORDER_MAX_URLS = 100
+    platform_a.contact_points.update(max_items_per_message=3)
+    more = approval.item_approve_many(actor=supervisor, item_ids=[propose(analyst, case, 10 + n).pk for n in range(4)],
+                                      instrument="removal_order", order=ORDER)
+    new = list(RemovalOrder.objects.filter(referrals__in=more["referrals"]).distinct().order_by("pk"))
+    assert [len(o.urls) for o in new] == [3, 1]
+    for order in RemovalOrder.objects.filter(platform=platform_a):
+        carried = {d.pk for r in order.referrals.all() for d in r.deliveries.all()}
+        per_cp = Delivery.objects.filter(pk__in=carried).values_list("contact_point_id", flat=True)
+        assert len(list(per_cp)) == len(set(per_cp)), "an order travels whole, in one message per contact point"
+    assert len(result["referrals"]) == 5
 
 
 def test_the_legal_directory_addresses_the_order_and_asks_for_the_cross_border_copy(api, admin_user, analyst,
@@ -244,7 +276,7 @@ def test_bulk_answers_carry_the_annexes_too(api, liaison_a, analyst, supervisor,
     assert [x["status_code"] for x in results] == [200, 200]
     assert results[0]["referral"]["clock"]["paused"] is True
     assert results[1]["referral"]["order"]["territorial_scope"] == "some_member_states"
-    assert RemovalOrder.objects.get(referral_id=first).paused_reason == "manifest_error"
+    assert RemovalOrder.objects.get(referrals=first).paused_reason == "manifest_error"
 
 
 # --- the first order to a platform (Art 3(2)) ---------------------------------------------------------------
@@ -310,7 +342,7 @@ def test_an_emergency_order_needs_no_notice_but_a_reason(api, analyst, superviso
     r = api(supervisor).post(f"/api/v1/items/{item.pk}/approve/", {"instrument": "removal_order",
                                                                    "order": emergency}, format="json")
     assert r.status_code == 200, r.content
-    order = RemovalOrder.objects.get(referral__item=item)
+    order = RemovalOrder.objects.get(referrals__item=item)
     assert order.emergency and order.emergency_reason == "Live-streamed attack under way."
 
 
@@ -406,8 +438,8 @@ def test_the_art_8_report_counts_what_sql_counts(api, browser, analyst, supervis
 
     now = timezone.now()
     ids = [propose(analyst, case, 100 + n).pk for n in range(6)]
-    referrals = approval.item_approve_many(actor=supervisor, item_ids=ids, instrument="removal_order",
-                                           order=ORDER)["referrals"]
+    referrals = [approval.item_approve(actor=supervisor, item_id=pk, instrument="removal_order",
+                                       order=ORDER).referrals.get().pk for pk in ids]  # six orders of one URL
     Referral.objects.filter(pk__in=referrals).update(sent_at=now - timedelta(hours=2), due_at=now - timedelta(hours=1))
     client = api(liaison_a)
     # fast (20 min), slow (2 h), declined, cannot execute, and two awaiting
@@ -425,7 +457,7 @@ def test_the_art_8_report_counts_what_sql_counts(api, browser, analyst, supervis
                    count(*) FILTER (WHERE r.status IN ('removed', 'restricted') AND r.action_taken_at <= r.due_at),
                    count(*) FILTER (WHERE r.status = 'declined'),
                    count(*) FILTER (WHERE o.cannot_execute_reason = 'manifest_error')
-            FROM referral_removalorder o JOIN referral_referral r ON r.id = o.referral_id""")
+            FROM referral_removalorder o JOIN referral_referral r ON r.order_id = o.id""")
         issued, executed, within, declined, manifest = cursor.fetchone()
     assert (report["issued"], report["executed"], report["executed_within_hour"], report["declined"]) == (
         issued, executed, within, declined) == (6, 2, 1, 1)
@@ -474,7 +506,7 @@ def test_the_host_states_authority_gets_its_copy(analyst, supervisor, case, iris
         [mail] = [m for m in sink.messages if m.rcpt_tos == ["tco@authority.example"]]
     assert "Copy of removal order" in " ".join(mail.message["Subject"].split())
     assert any(p.get_content_type() == "application/pdf" for p in mail.message.iter_attachments())
-    order = RemovalOrder.objects.get(referral=referral)
+    order = RemovalOrder.objects.get(referrals=referral)
     assert order.copy_to_host_authority and order.copy_sent_at is not None
     # The platform's own message is still being retried (its endpoint answers nothing): the copy moved nothing.
     assert Referral.objects.get(pk=referral.pk).status == "queued"

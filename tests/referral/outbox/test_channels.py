@@ -17,7 +17,7 @@ from devtools.smtp_sink import SmtpSink
 from platforms import services as platform_services
 from platforms.models import ContactPoint
 from referral.actions import approval
-from referral.models import Delivery, DeliveryAttempt, Referral
+from referral.models import Delivery, DeliveryAttempt, Referral, RemovalOrder
 from referral.outbox import actions as outbox_actions
 from referral.outbox import dispatcher, formatters, webhook
 from tests.conftest import INFORMED, ORDER
@@ -68,7 +68,10 @@ def test_email_delivery_has_reference_bodies_csv_and_stable_message_id(smtp, ana
     html = msg.get_body(("html",)).get_content()
     assert "https://mail.example/p/0" in text and "https://mail.example/p/2" in html
     attachment, *orders = list(msg.iter_attachments())
-    assert [o.get_content_type() for o in orders] == ["application/pdf"] * 3  # each removal order's Annex I
+    # The three URLs approved together are one order: its Annex I once, naming them all.
+    [order] = RemovalOrder.objects.all()
+    assert [(o.get_content_type(), o.get_filename()) for o in orders] == [("application/pdf", f"{order.reference}.pdf")]
+    assert order.urls == [f"https://mail.example/p/{i}" for i in range(3)]
     rows = list(csv.DictReader(io.StringIO(attachment.get_content())))
     assert sorted(int(r["id"]) for r in rows) == sorted(ids["referrals"])
     assert rows[0]["status_url"].startswith("https://desk.iru.example/api/v1/referrals/")
