@@ -7,6 +7,7 @@ from django.db import connection
 
 from accounts.models import User
 from cases.actions.assessment import CONFIDENCE_MAX, SEVERITY_MAX
+from cases.compiled import CompiledQuery
 from cases.models import Category, Group, ItemKind, ItemStatus
 from core.roles import TRIAGERS
 from platforms.models import Platform
@@ -37,12 +38,18 @@ class ItemLogForm(forms.Form):
         help_text="Leave on “resolve from the URL” unless no registered domain matches the URL's host.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, platforms: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        slugs = Platform.objects.filter(active=True).order_by("name").values_list("slug", "name")
-        self.fields["platform"].choices = [("", "Resolve from the URL")] + [
-            (slug, f"{name} ({slug})") for slug, name in slugs
-        ]
+        self.fields["platform"].choices = platform_choices() if platforms is None else platforms
+
+
+_ACTIVE_PLATFORMS = CompiledQuery(
+    lambda: Platform.objects.filter(active=True).order_by("name").values_list("slug", "name"))
+
+
+def platform_choices() -> list[tuple[str, str]]:
+    """The log form's platform list: the active platforms by name, after "resolve from the URL"."""
+    return [("", "Resolve from the URL")] + [(slug, f"{name} ({slug})") for slug, name in _ACTIVE_PLATFORMS.rows()[1]]
 
 
 # --- The triage queue and the item page ---------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from django.db import connection
 from django.db.models import (
@@ -10,7 +9,6 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
-    JSONField,
     OuterRef,
     Prefetch,
     Q,
@@ -18,10 +16,10 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from audit.models import AuditEvent
+from cases.compiled import CompiledQuery
 from cases.models import Case, Item
 from core.db import JSONArrayContains
 from core.paging import NEWEST_FIRST, OLDEST_FIRST, Keyset
@@ -136,33 +134,15 @@ def _queue_rows_query(ids: list[int]) -> QuerySet[Item]:
     return Item.objects.filter(pk__in=ids).annotate(has_evidence=evidence).values(*QUEUE_ROW_FIELDS)
 
 
-@lru_cache(maxsize=QUEUE_PAGE_SIZE + 1)
-def _queue_rows_sql(count: int) -> tuple[str, tuple]:
-    """The SQL of _queue_rows_query for `count` ids and its parameters before the ids (constants), compiled once
-    for each length of page rather than on every request: the ORM's compiling cost more than running it."""
-    placeholders = tuple(-(10**15) - n for n in range(count))  # ids no row has, to find them among the parameters
-    sql, params = _queue_rows_query(list(placeholders)).query.sql_with_params()
-    head = tuple(params[:-count])
-    if tuple(params[-count:]) != placeholders or set(head) & set(placeholders):
-        raise AssertionError(f"the queue's rows query does not end its parameters with its ids: {params}")
-    return sql, head
+_QUEUE_ROWS = CompiledQuery(_queue_rows_query)
 
 
 def _queue_rows(ids: list[int]) -> list[dict]:
-    """What .values() of _queue_rows_query answers (QUEUE_ROW_FIELDS of the items `ids`, in no order), each
-    column converted as its field converts it (the categories' JSON)."""
+    """What .values() of _queue_rows_query answers (QUEUE_ROW_FIELDS of the items `ids`, in no order)."""
     if not ids:
         return []
-    sql, head = _queue_rows_sql(len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*head, *ids))
-        names = [column[0] for column in cursor.description]
-        found = cursor.fetchall()
-    from_db = Item._meta.get_field("categories").from_db_value
-    rows = [dict(zip(names, values, strict=True)) for values in found]
-    for row in rows:
-        row["categories"] = from_db(row["categories"], None, connection)
-    return rows
+    names, found = _QUEUE_ROWS.rows(ids)
+    return [dict(zip(names, row, strict=True)) for row in found]
 
 
 def triage_queue(user, filters: dict, sort: str = "priority", after: str | None = None,
@@ -298,60 +278,6 @@ def review_keys(filters: dict, after: str | None, size: int) -> tuple[list[int],
     return [key[-1] for key in keys], (REVIEW_KEYSET.encode(keys[-1]) if keys else None)
 
 
-def _json_subquery(sql: str) -> RawSQL:
-    """Only ever given constant SQL built from our own table names; never user input."""
-    return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
-
-
-# A case's summary in one read of item_case_idx alone (an index-only scan: status, platform and categories are
-# carried in its leaves): the items are grouped once by each of the three (GROUPING SETS: bit k of GROUPING() is
-# set for a column not grouped), then the ~100 groups are shaped into what the page shows. The categories group by
-# their whole list (a few dozen distinct lists), whose elements are then counted: cheaper than one row per element.
-SUMMARY_SQL = """(WITH g AS (
-    SELECT GROUPING(i.status, i.platform_id, i.categories) AS k, i.status, i.platform_id, i.categories, count(*) AS n
-    FROM {item} i WHERE i.case_id = {case}.id
-    GROUP BY GROUPING SETS ((i.status), (i.platform_id), (i.categories)))
-  SELECT jsonb_build_object(
-    'status', (SELECT coalesce(jsonb_object_agg(g.status, g.n), '{{}}'::jsonb) FROM g WHERE g.k = 3),
-    'category', (SELECT coalesce(jsonb_object_agg(s.c, s.n), '{{}}'::jsonb) FROM (
-        SELECT c, sum(g.n)::bigint AS n FROM g, jsonb_array_elements_text(g.categories) AS c WHERE g.k = 6
-        GROUP BY c) s),
-    'platform', (SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb)
-        FROM (SELECT coalesce(p.name, '') AS name, sum(g.n)::bigint AS n FROM g
-              LEFT JOIN {platform} p ON p.id = g.platform_id WHERE g.k = 5 GROUP BY coalesce(p.name, '')) s)))"""
-
-
-def cases_with_summary(user) -> QuerySet[Case]:
-    """On PostgreSQL, cases annotated with their assessment summary, computed in the same query as the case itself:
-    summary_counts {"status": {status: n}, "category": {category: n}, "platform": [[name or "", n], …] (most
-    first; "" is "no platform matched")}, read from item_case_idx alone (SUMMARY_SQL).
-    Elsewhere (the SQLite of a laptop demo) plain cases: case_summary() computes the same in Python."""
-    if connection.vendor != "postgresql":
-        return cases_for(user)
-    platform = Item._meta.get_field("platform").related_model._meta.db_table
-    sql = SUMMARY_SQL.format(item=Item._meta.db_table, case=Case._meta.db_table, platform=platform)
-    return cases_for(user).annotate(summary_counts=_json_subquery(sql))
-
-
-def case_summary(case: Case) -> dict:
-    """{"status": {status: n}, "category": {category: n}, "platform": [(name or "", n)], "no_platform": n}."""
-    if hasattr(case, "summary_counts"):
-        counts = case.summary_counts
-        statuses, categories = counts["status"], counts["category"]
-        platforms = [tuple(pair) for pair in counts["platform"]]
-    else:
-        statuses, categories, by_platform = {}, {}, {}
-        rows = Item.objects.filter(case_id=case.pk).values_list("status", "platform__name", "categories")
-        for status, name, cats in rows.iterator(chunk_size=2000):
-            statuses[status] = statuses.get(status, 0) + 1
-            by_platform[name or ""] = by_platform.get(name or "", 0) + 1
-            for c in cats or []:
-                categories[c] = categories.get(c, 0) + 1
-        platforms = sorted(by_platform.items(), key=lambda pair: (-pair[1], pair[0]))
-    return {"status": statuses, "category": categories, "platform": platforms,
-            "no_platform": sum(n for name, n in platforms if not name), "total": sum(statuses.values())}
-
-
 @dataclass
 class TimelinePage:
     events: list
@@ -362,7 +288,8 @@ def case_timeline(case: Case, before: int | None = None, size: int = 50) -> Time
     """The audit events of the case and of the items now in it, newest first, keyset-paged by event id."""
     item_ids = Item.objects.filter(case_id=case.pk).annotate(sid=Cast("id", CharField())).values("sid")
     qs = AuditEvent.objects.filter(
-        Q(object_type="case", object_id=str(case.pk)) | Q(object_type="item", object_id__in=item_ids)
+        # The type first (Q sorts its keywords): an event of another kind never builds the hash of the item ids.
+        Q(object_type="case", object_id=str(case.pk)) | (Q(object_type="item") & Q(object_id__in=item_ids))
     ).order_by("-id")
     if before is not None:
         qs = NEWEST_FIRST.after(qs, (before,))

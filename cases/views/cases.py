@@ -5,24 +5,29 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cases import case_page
 from cases import selectors as case_selectors
 from cases.actions import cases as case_actions
 from cases.actions import items as item_actions
-from cases.forms import CaseForm, ItemLogForm
+from cases.compiled import CompiledQuery
+from cases.forms import CaseForm, ItemLogForm, platform_choices
+from cases.memo import HtmlMemo
 from cases.models import CaseStatus, ItemKind, ItemStatus
 from core.access import LOGGERS, UNIT_STAFF, role_required, show_domain_error
 from core.errors import DomainError
 from core.form_rendering import FAST_RENDERER
-from core.paging import NEWEST_FIRST, keyset_page
+from core.paging import NEWEST_FIRST, Page, keyset_page
 from core.roles import LIAISONS, PROPOSERS, SUPERVISORS, has_role
 from core.table_cells import NONE, href_format, html_row, status_html, time_html
 
 PROPOSABLE = ("logged", "returned")
+LOG_FIELDS = HtmlMemo()
 # A row of the cases table, filled in one pass (core/table_cells.html_row): a template's {{ }} per cell costs more.
 CASE_ROW = (
     "<tr>\n"
@@ -109,23 +114,19 @@ PROPOSE_FORM = (
 )
 TTL_LABEL = mark_safe(' <strong class="ttl-label">Threat to life</strong>')  # noqa: S308  (a constant)
 NO_PLATFORM = mark_safe('<span class="warning-text">No platform matched</span>')  # noqa: S308  (a constant)
-# What the table shows, one query (the joins are columns); the id first: keyset_page's cursor.
-ITEM_COLUMNS = ("id", "url", "canonical_url", "platform_id", "platform__name", "kind", "categories", "status",
-                "decision_reason", "priority", "threat_to_life", "assignee__username", "duplicate_of_id",
-                "duplicate_of__case_id")
-
-
-def _case_items(request, case):
-    """One page of the case's items with their referrals: two queries, whatever the page holds."""
-    items = case_selectors.items_for(request.user).filter(case=case).prefetch_related(None)
-    page = keyset_page(request, items.values_list(*ITEM_COLUMNS))
-    referral_model = case_selectors.related_model("referrals")
-    referrals: dict[int, list] = {}
-    if page.rows:
-        found = (referral_model.objects.filter(item_id__in=[row[0] for row in page.rows]).order_by("id")
-                 .values_list("item_id", "id", "status"))
-        for item_id, referral_id, status in found:
-            referrals.setdefault(item_id, []).append((referral_id, status))
+def _case_items(request, case) -> tuple[Page, dict]:
+    """One page of the case's items with their referrals (two queries), and its links as keyset_page makes them."""
+    cursor = NEWEST_FIRST.decode(request.GET.get("before", ""))
+    rows, more, referrals = case_page.case_items_page(request.user, case.pk, cursor[0] if cursor else None)
+    page = Page(rows=rows, next_cursor=NEWEST_FIRST.encode((rows[-1][0],)) if more else None,
+                is_first=cursor is None)
+    first = request.GET.copy()
+    first.pop("before", None)
+    page.first_query = first.urlencode()
+    if page.next_cursor is not None:
+        following = request.GET.copy()
+        following["before"] = page.next_cursor
+        page.next_query = following.urlencode()
     return page, referrals
 
 
@@ -165,7 +166,7 @@ def _item_rows(request, page, referrals, can_propose: bool) -> list[SafeString]:
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*UNIT_STAFF)
 def case_detail(request, pk: int):
-    case = get_object_or_404(case_selectors.cases_with_summary(request.user).select_related("created_by", "assignee"),
+    case = get_object_or_404(case_page.cases_with_summary(request.user).select_related("created_by", "assignee"),
                              pk=pk)
     can_log = request.user.role in LOGGERS
     form = None
@@ -188,8 +189,6 @@ def case_detail(request, pk: int):
                 where = item.platform.name if item.platform else "no platform matched"
                 messages.success(request, f"Item {item.pk} logged ({where}).{note}")
                 return redirect("case-detail", pk=case.pk)
-    elif can_log:
-        form = ItemLogForm(renderer=FAST_RENDERER)
     page, referrals = _case_items(request, case)
     can_propose = has_role(request.user, PROPOSERS)
     context = {
@@ -203,7 +202,8 @@ def case_detail(request, pk: int):
         "events_first_query": _without(request, "events_before"),
         "can_close": has_role(request.user, SUPERVISORS),
         "assignees": _assignees() if can_log else [],
-        "summary": _printable(case_selectors.case_summary(case)),
+        "summary": _printable(case_page.case_summary(case)),
+        "log_fields": _log_fields(form, case) if can_log and case.status == CaseStatus.OPEN else "",
     }
     if context["timeline"].older_cursor:
         query = request.GET.copy()
@@ -212,18 +212,48 @@ def case_detail(request, pk: int):
     return render(request, "referral/case_detail.html", context)
 
 
+SUMMARY_ROW = '<tr><th scope="row">{label}</th><td class="num">{n}</td></tr>'
+NO_CATEGORIES = mark_safe('<tr><td colspan="2" class="none">No categories assessed.</td></tr>')  # noqa: S308
+NO_PLATFORM_NAME = mark_safe('<span class="warning-text">No platform</span>')  # noqa: S308  (a constant)
+
+
+def _summary_rows(pairs) -> SafeString:
+    """A summary table's rows (SUMMARY_ROW) in one pass; the counts as str, which a template would localise."""
+    return mark_safe("".join(html_row(SUMMARY_ROW, {"label": label, "n": str(n)})  # noqa: S308  (built escaped)
+                             for label, n in pairs))
+
+
 def _printable(summary: dict) -> dict:
-    """The summary's counts as str: a template localises every int it prints (60 platforms, 60 localisations)."""
-    return {**summary, "status": {key: str(n) for key, n in summary["status"].items()},
-            "category": {key: str(n) for key, n in summary["category"].items()},
-            "platform": [(name, str(n)) for name, n in summary["platform"]]}
+    """The summary with its three tables' rows written (status, category, platform): 70-odd rows of a template's
+    loop cost more than the rest of the summary."""
+    return {"total": summary["total"],
+            "status_rows": _summary_rows(summary["status"].items()),
+            "category_rows": _summary_rows(summary["category"].items()) or NO_CATEGORIES,
+            "platform_rows": _summary_rows((name or NO_PLATFORM_NAME, n) for name, n in summary["platform"])}
 
 
-def _assignees():
+def _log_fields(form: ItemLogForm | None, case) -> SafeString:
+    """The log form's fields: a posted form with its values and errors, or else the empty form, the same markup for
+    the same case and platform list, rendered once for them (cases/memo.py)."""
+    template = "referral/_item_log_fields.html"
+    if form is not None:
+        return render_to_string(template, {"form": form, "case": case})
+    platforms = platform_choices()
+    return LOG_FIELDS.get((case.pk, tuple(platforms)), lambda: render_to_string(
+        template, {"form": ItemLogForm(platforms=platforms, renderer=FAST_RENDERER), "case": case}))
+
+
+def _staff_query():
     from accounts.models import User
 
-    staff = User.objects.filter(is_active=True, role__in=LOGGERS).order_by("username")
-    return list(staff.values_list("pk", "username"))
+    return User.objects.filter(is_active=True, role__in=LOGGERS).order_by("username").values_list("pk", "username")
+
+
+_STAFF = CompiledQuery(_staff_query)
+
+
+def _assignees() -> list[tuple[int, str]]:
+    return _STAFF.rows()[1]
 
 
 def _cursor(request, name: str) -> int | None:
