@@ -73,10 +73,6 @@ _NULL = "\\N"
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
-def _text(value: str) -> str:
-    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
-
-
 _categories_text: dict[tuple, str] = {}
 
 
@@ -89,8 +85,12 @@ def copy_text(row: dict) -> str:
     platform_id, group_id = row["platform_id"], row["group_id"]
     platform = _NULL if platform_id is None else platform_id
     group = _NULL if group_id is None else group_id
-    return (f"{_text(row['url'])}\t{_text(row['canonical_url'])}\t{platform}\t{row['kind']}\t{cats}\t"
-            f"{_text(row['language'])}\t{_text(row['notes'])}\t{group}")
+    url, canonical_url, language, notes = row["url"], row["canonical_url"], row["language"], row["notes"]
+    # Escapes are rare (a valid URL has no tab or line break): one search over the four texts, not four.
+    if _NEEDS_ESCAPE.search(f"{url}{canonical_url}{language}{notes}"):
+        url, canonical_url, language, notes = (v.translate(_COPY_ESCAPES) for v in (url, canonical_url, language,
+                                                                                     notes))
+    return f"{url}\t{canonical_url}\t{platform}\t{row['kind']}\t{cats}\t{language}\t{notes}\t{group}"
 
 
 def _sequence(cursor, table: str) -> str:
@@ -334,7 +334,7 @@ def _read_rows(reader, lines: _Lines, writer: _ChunkWriter, run: _Run, known: di
         if fields is not None:
             if start in lines.oversized:
                 chunk.append((start, f"The line is longer than {LINE_LIMIT:,} characters; it was skipped."))
-            elif not any(f.strip() for f in fields):
+            elif not any(map(str.strip, fields)):
                 continue  # blank line
             else:
                 row = _check(fields, known, others, width, run.ctx)
