@@ -1,12 +1,12 @@
 """Reads of a case's page: its assessment summary, and a page of its items with their referrals."""
 
 from django.db import connection
-from django.db.models import JSONField, QuerySet
+from django.db.models import F, JSONField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from cases.compiled import CompiledQuery
 from cases.models import Case, Item
-from cases.selectors import _anonymous, cases_for, related_model
+from cases.selectors import _anonymous, related_model
 from core.paging import PAGE_SIZE
 
 # What a row of a case's items table shows, one query (the joins are columns); the id first: the page's cursor.
@@ -67,16 +67,28 @@ SUMMARY_SQL = """(WITH g AS (
               LEFT JOIN {platform} p ON p.id = g.platform_id WHERE g.k = 5 GROUP BY coalesce(p.name, '')) s)))"""
 
 
-def cases_with_summary(user) -> QuerySet[Case]:
-    """On PostgreSQL, cases annotated with their assessment summary, computed in the same query as the case itself:
-    summary_counts {"status": {status: n}, "category": {category: n}, "platform": [[name or "", n], …] (most
-    first; "" is "no platform matched")}, read from item_case_idx alone (SUMMARY_SQL).
-    Elsewhere (the SQLite of a laptop demo) plain cases: case_summary() computes the same in Python."""
-    if connection.vendor != "postgresql":
-        return cases_for(user)
+def _case_query(pk: int) -> QuerySet[Case]:
+    qs = Case.objects.filter(pk=pk).annotate(created_by_name=F("created_by__username"),
+                                             assignee_name=F("assignee__username"))
+    if connection.vendor != "postgresql":  # the SQLite of a laptop demo: case_summary() counts in Python
+        return qs
     platform = Item._meta.get_field("platform").related_model._meta.db_table
     sql = SUMMARY_SQL.format(item=Item._meta.db_table, case=Case._meta.db_table, platform=platform)
-    return cases_for(user).annotate(summary_counts=_json_subquery(sql))
+    return qs.annotate(summary_counts=_json_subquery(sql))
+
+
+_CASE = CompiledQuery(_case_query)
+
+
+def case_with_summary(user, pk: int) -> Case | None:
+    """The case `pk` if `user` may read it, with created_by_name, assignee_name and (PostgreSQL) its assessment
+    summary computed in the same query: summary_counts {"status": {status: n}, "category": {category: n},
+    "platform": [[name or "", n], …] (most first; "" is "no platform matched")}, read from item_case_idx alone
+    (SUMMARY_SQL). One query, compiled once (cases/compiled.py)."""
+    if _anonymous(user) or not user.is_unit_staff:
+        return None
+    found = _CASE.instances(Case, pk)
+    return found[0] if found else None
 
 
 def case_summary(case: Case) -> dict:

@@ -15,8 +15,9 @@ STAND_IN = -(10**15)  # the first stand-in; each next one is one less
 
 
 class CompiledQuery:
-    """`build(*args)` gives a values() or values_list() queryset; each arg an int or a list of ints, which only
-    ever reach the SQL as parameters. `rows(*args)` runs it: (column names, [tuples of converted values])."""
+    """`build(*args)` gives a queryset; each arg an int or a list of ints, which only ever reach the SQL as
+    parameters. `rows(*args)` runs it: (column names, [tuples of converted values]); `instances` makes them
+    model instances."""
 
     def __init__(self, build):
         self._build = build
@@ -32,7 +33,7 @@ class CompiledQuery:
                 self._compiled[shape] = compiled
         sql, slots, converters = compiled
         values = [v for arg in args for v in (arg if isinstance(arg, list | tuple) else [arg])]
-        params = [values[slot] if isinstance(slot, int) else slot[0] for slot in slots]
+        params = [values[x] if kind == "int" else str(values[x]) if kind == "str" else x for kind, x in slots]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             names = [column[0] for column in cursor.description]
@@ -51,12 +52,29 @@ class CompiledQuery:
             args.append(values[0] if length is None else values)
         compiler = self._build(*args).query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        # A parameter is a stand-in's place (the index of the value to put there) or a constant, kept as (value,).
-        slots = [stand_ins[p] if type(p) is int and p in stand_ins else (p,) for p in params]
-        if sorted(s for s in slots if isinstance(s, int)) != list(range(n)):
+        # A parameter is the place of a value (an int, or its text: an id compared with a text column) or a constant.
+        as_text = {str(value): index for value, index in stand_ins.items()}
+        slots = [("int", stand_ins[p]) if type(p) is int and p in stand_ins
+                 else ("str", as_text[p]) if type(p) is str and p in as_text else ("constant", p) for p in params]
+        if sorted(x for kind, x in slots if kind != "constant") != list(range(n)):
             raise AssertionError(f"a stand-in is missing from the query or there twice: {params}")
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         return sql, slots, compiler.get_converters(fields)
+
+    def instances(self, model, *args) -> list:
+        """The rows as `model` instances (a queryset of whole rows of it), any annotation an attribute."""
+        names, found = self.rows(*args)
+        attnames = [field.attname for field in model._meta.concrete_fields]
+        count = len(attnames)
+        if names[:count] != [field.column for field in model._meta.concrete_fields]:
+            raise AssertionError(f"not whole rows of {model.__name__}: {names}")
+        objects = []
+        for row in found:
+            instance = model.from_db(connection.alias, attnames, row[:count])
+            for name, value in zip(names[count:], row[count:], strict=True):
+                setattr(instance, name, value)
+            objects.append(instance)
+        return objects
 
     @staticmethod
     def _convert(row: tuple, converters: dict) -> tuple:

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -166,8 +167,9 @@ def _item_rows(request, page, referrals, can_propose: bool) -> list[SafeString]:
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*UNIT_STAFF)
 def case_detail(request, pk: int):
-    case = get_object_or_404(case_page.cases_with_summary(request.user).select_related("created_by", "assignee"),
-                             pk=pk)
+    case = case_page.case_with_summary(request.user, pk)
+    if case is None:
+        raise Http404("No such case.")
     can_log = request.user.role in LOGGERS
     form = None
     if request.method == "POST":
