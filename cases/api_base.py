@@ -25,6 +25,9 @@ class ItemActionView(APIView):
             parsed.is_valid(raise_exception=True)
             data = parsed.validated_data
         item = self.act(request, pk, data)
-        # The action's own row, not a second read: only an approved item has referrals (approval is final).
-        referrals = referral_ids_by_item([item.pk]).get(item.pk, []) if item.status == ItemStatus.APPROVED else []
+        # The action's own row, not a second read: only an approved item has referrals (approval is final), and
+        # approval hands back the ids it wrote.
+        referrals = getattr(item, "referral_ids", None)
+        if referrals is None:
+            referrals = referral_ids_by_item([item.pk]).get(item.pk, []) if item.status == ItemStatus.APPROVED else []
         return Response(item_json(item, referral_ids=referrals, platform_slug=directory.slug_of(item.platform_id)))

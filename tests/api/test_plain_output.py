@@ -95,7 +95,7 @@ def test_propose_and_approve_queries(api, analyst, supervisor, case, platform_a,
     with django_assert_max_num_queries(5):
         r = analyst_client.post(f"/api/v1/items/{item.pk}/propose/")
     assert r.status_code == 200 and r.json()["status"] == "proposed"
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         r = supervisor_client.post(f"/api/v1/items/{item.pk}/approve/", {}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "approved" and len(r.json()["referrals"]) == 1
 
