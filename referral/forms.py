@@ -97,7 +97,8 @@ class ReviewDecisionForm(forms.Form):
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
                                    label="Instrument (approvals)")
     reason = forms.CharField(required=False, max_length=5000, label="Reason (returns and rejections)",
-                             help_text="For removal orders: the statement of reasons sent with each order.",
+                             help_text="For removal orders: the statement of reasons. The selected URLs of one "
+                                       "platform become one order.",
                              widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):
@@ -119,7 +120,8 @@ class ReviewJobForm(forms.Form):
     instrument = forms.ChoiceField(choices=Instrument.choices, initial=Instrument.REFERRAL, required=False,
                                    label="Instrument of every approval")
     reason = forms.CharField(required=False, max_length=5000, label="Reason for every return or rejection",
-                             help_text="For removal orders: the statement of reasons of every order.",
+                             help_text="For removal orders: the statement of reasons of every order (the URLs of "
+                                       "one platform approved together form one order).",
                              widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):

@@ -74,3 +74,36 @@ def test_an_order_paused_by_annex_iii_restarts_on_the_clarification(stack, proce
     assert order.referral.due_at > first_due
     assert abs(order.referral.due_at - (clarification.sent_at + timedelta(hours=1))) < timedelta(seconds=5)
     assert verify_chain() is None
+
+
+def test_one_order_naming_three_urls_travels_whole_and_each_url_is_answered(stack, processes, analyst, supervisor):
+    """Three URLs of one platform approved together: one order (one reference, one Annex I naming the three) in one
+    message to the sandbox platform, which removes each; the order's record holds every URL's answer."""
+    base = stack["live"]
+    start_worker(processes, stack["env"])
+    _, analyst_key = account_services.api_key_issue(actor=None, user=analyst)
+    _, supervisor_key = account_services.api_key_issue(actor=None, user=supervisor)
+    _, platform_key = account_services.api_key_issue(actor=None, user=User.objects.get(username="lena_tube"))
+    urls = [f"https://www.tube.example/watch?v=order3-{n}" for n in range(3)]
+    items = [log_and_propose(base, analyst_key, url) for url in urls]
+    res = httpx.post(f"{base}/api/v1/items/approve/", json={"items": items, "instrument": "removal_order", "order": {
+        "statement_of_reasons": "Three videos of the same attack, with calls to repeat it (Art 2(7)(a))."}},
+        headers={"Authorization": f"Bearer {supervisor_key}"})
+    assert res.status_code == 200 and res.json()["errors"] == [], res.text
+    referrals = res.json()["referrals"]
+    try:
+        wait_for(lambda: set(Referral.objects.filter(pk__in=referrals).values_list("status", flat=True)) == {"removed"},
+                 45, "the platform's Annex II answer on each URL")
+    except AssertionError:
+        raise AssertionError(processes.logs()) from None
+    [order] = RemovalOrder.objects.filter(referrals__in=referrals).distinct()
+    assert order.urls == urls and not order.paused and order.territorial_scope == "all_member_states"
+    [message] = Delivery.objects.filter(referrals__in=referrals, event="referrals.created").distinct()
+    assert message.status == "sent" and sorted(message.referrals.values_list("pk", flat=True)) == sorted(referrals)
+    # Each URL's hour ran from the one receipt.
+    assert {r.due_at for r in Referral.objects.filter(pk__in=referrals)} == {message.sent_at + timedelta(hours=1)}
+    pdf = httpx.get(f"{base}/api/v1/referrals/{referrals[1]}/order/",
+                    headers={"Authorization": f"Bearer {platform_key}"})
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf.status_code == 200 and order.reference in text and all(f"order3-{n}" in text for n in range(3))
+    assert verify_chain() is None
