@@ -5,7 +5,7 @@ from django.db.models import F, JSONField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from cases.compiled import CompiledQuery
-from cases.models import Case, Item
+from cases.models import Case, CaseCount, Item
 from cases.selectors import _anonymous, related_model
 from core.paging import PAGE_SIZE
 
@@ -49,22 +49,17 @@ def _json_subquery(sql: str) -> RawSQL:
     return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
 
 
-# A case's summary in one read of item_case_idx alone (an index-only scan: status, platform and categories are
-# carried in its leaves): the items are grouped once by each of the three (GROUPING SETS: bit k of GROUPING() is
-# set for a column not grouped), then the ~100 groups are shaped into what the page shows. The categories group by
-# their whole list (a few dozen distinct lists), whose elements are then counted: cheaper than one row per element.
-SUMMARY_SQL = """(WITH g AS (
-    SELECT GROUPING(i.status, i.platform_id, i.categories) AS k, i.status, i.platform_id, i.categories, count(*) AS n
-    FROM {item} i WHERE i.case_id = {case}.id
-    GROUP BY GROUPING SETS ((i.status), (i.platform_id), (i.categories)))
-  SELECT jsonb_build_object(
-    'status', (SELECT coalesce(jsonb_object_agg(g.status, g.n), '{{}}'::jsonb) FROM g WHERE g.k = 3),
-    'category', (SELECT coalesce(jsonb_object_agg(s.c, s.n), '{{}}'::jsonb) FROM (
-        SELECT c, sum(g.n)::bigint AS n FROM g, jsonb_array_elements_text(g.categories) AS c WHERE g.k = 6
-        GROUP BY c) s),
+# A case's summary from its counts (CaseCount, kept by triggers on the items): a few dozen rows read down the
+# (case, dimension, key) index instead of all the case's items; shaped as the page shows it, the platforms named.
+SUMMARY_SQL = """(SELECT jsonb_build_object(
+    'status', (SELECT coalesce(jsonb_object_agg(c.key, c.n), '{{}}'::jsonb) FROM {counts} c
+               WHERE c.case_id = {case}.id AND c.dimension = 's' AND c.n <> 0),
+    'category', (SELECT coalesce(jsonb_object_agg(c.key, c.n), '{{}}'::jsonb) FROM {counts} c
+                 WHERE c.case_id = {case}.id AND c.dimension = 'c' AND c.n <> 0),
     'platform', (SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb)
-        FROM (SELECT coalesce(p.name, '') AS name, sum(g.n)::bigint AS n FROM g
-              LEFT JOIN {platform} p ON p.id = g.platform_id WHERE g.k = 5 GROUP BY coalesce(p.name, '')) s)))"""
+        FROM (SELECT coalesce(p.name, '') AS name, sum(c.n)::bigint AS n FROM {counts} c
+              LEFT JOIN {platform} p ON p.id = nullif(c.key, '')::bigint
+              WHERE c.case_id = {case}.id AND c.dimension = 'p' AND c.n <> 0 GROUP BY coalesce(p.name, '')) s)))"""
 
 
 def _case_query(pk: int) -> QuerySet[Case]:
@@ -73,7 +68,7 @@ def _case_query(pk: int) -> QuerySet[Case]:
     if connection.vendor != "postgresql":  # the SQLite of a laptop demo: case_summary() counts in Python
         return qs
     platform = Item._meta.get_field("platform").related_model._meta.db_table
-    sql = SUMMARY_SQL.format(item=Item._meta.db_table, case=Case._meta.db_table, platform=platform)
+    sql = SUMMARY_SQL.format(counts=CaseCount._meta.db_table, case=Case._meta.db_table, platform=platform)
     return qs.annotate(summary_counts=_json_subquery(sql))
 
 
@@ -83,7 +78,7 @@ _CASE = CompiledQuery(_case_query)
 def case_with_summary(user, pk: int) -> Case | None:
     """The case `pk` if `user` may read it, with created_by_name, assignee_name and (PostgreSQL) its assessment
     summary computed in the same query: summary_counts {"status": {status: n}, "category": {category: n},
-    "platform": [[name or "", n], …] (most first; "" is "no platform matched")}, read from item_case_idx alone
+    "platform": [[name or "", n], …] (most first; "" is "no platform matched")}, read from the case's counts
     (SUMMARY_SQL). One query, compiled once (cases/compiled.py)."""
     if _anonymous(user) or not user.is_unit_staff:
         return None
