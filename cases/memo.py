@@ -12,6 +12,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 
 class HtmlMemo:
@@ -24,6 +25,7 @@ class HtmlMemo:
 
     def get(self, key, render) -> SafeString:
         """The markup for `key` (hashable: every value the markup depends on), `render()` the first time."""
+        key = (get_language(), key)  # labels and messages are in the request's language
         with self._lock:
             html = self._done.get(key)
             if html is not None:
