@@ -23,6 +23,7 @@ import platform  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -55,6 +56,51 @@ def write_csv(path: Path, n: int, seed: str) -> None:
                     f"{kinds[j % 5]},incitement;threat,ar,row {j},\n")
 
 
+class DatabaseCPU:
+    """CPU seconds of the PostgreSQL backends serving the bench's database, read from /proc (the server runs on this
+    machine): CPU time, unlike wall time, barely moves when other work shares the cores. Sampled every 0.5 s, as a
+    backend's process ends with its connection (the import's writer closes its own), so the last 0.5 s of a
+    closed connection can be missed. Zero when /proc shows no such process (a server elsewhere)."""
+
+    def __init__(self):
+        self.name = DB_URL.rsplit("/", 1)[1].encode()
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.start = self._sample()
+        self.seen = dict(self.start)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> dict[str, float]:
+        found = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    title = f.read()
+                if title.startswith(b"postgres:") and self.name in title.split():
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    found[pid] = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+            except OSError:
+                continue
+        return found
+
+    def _loop(self) -> None:
+        while not self.done.wait(0.5):
+            self.seen.update(self._sample())
+
+    def seconds(self) -> float:
+        self.done.set()
+        self.thread.join()
+        self.seen.update(self._sample())
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.seen.items())
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(path: str, case_id: int, username: str) -> None:
     """One import, in its own process so its peak RSS is the import's (plus Django)."""
     import django
@@ -71,13 +117,16 @@ def child(path: str, case_id: int, username: str) -> None:
     t0 = time.perf_counter()
     with open(path, "rb") as f:
         job = intake_actions.create_import(actor=user, case=case, fileobj=f, original_name=path, queue=False)
-    t1 = time.perf_counter()
+    database = DatabaseCPU()
+    c1, t1 = _cpu(), time.perf_counter()
     job = intake_actions.run_import(job.pk)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), _cpu()
+    database_cpu = database.seconds()
     print(json.dumps({
         "create_s": t1 - t0, "run_s": t2 - t1, "status": job.status, "processed": job.processed,
         "accepted": job.accepted, "duplicates": job.duplicates, "rejected": job.rejected,
-        "base_rss_mb": base_rss / 1024, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "python_cpu_s": c2 - c1, "database_cpu_s": database_cpu, "base_rss_mb": base_rss / 1024,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 
@@ -97,10 +146,11 @@ def raw_copy(path: Path) -> float:
     return elapsed
 
 
-def db_floor(case_id: int, into_case_id: int) -> float:
+def db_floor(case_id: int, into_case_id: int) -> tuple[float, float]:
     """The database's share of an import into `case_id`: its items' values, read back 5,000 at a time, copied into
     the items table again (as items of `into_case_id`), one transaction each; only the COPY FROM and its commit
-    (index maintenance, the foreign keys' checks) are timed."""
+    (index maintenance, the foreign keys' checks) are timed. Returns that time and the backend's CPU seconds (which
+    include reading the rows back, about a raw COPY's worth)."""
     from django.db import connection, transaction
 
     from cases.models import Item
@@ -111,6 +161,7 @@ def db_floor(case_id: int, into_case_id: int) -> float:
         cursor.execute("SELECT MIN(id), MAX(id) FROM cases_item WHERE case_id = %s", [case_id])
         low, high = cursor.fetchone()
         elapsed = 0.0
+        database = DatabaseCPU()
         for start in range(low, high + 1, 5000):
             data = io.StringIO()
             cursor.cursor.copy_expert(
@@ -121,7 +172,7 @@ def db_floor(case_id: int, into_case_id: int) -> float:
             with transaction.atomic():
                 cursor.cursor.copy_expert(f"COPY cases_item ({', '.join(names)}) FROM STDIN", data)
             elapsed += time.perf_counter() - t0
-    return elapsed
+    return elapsed, database.seconds()
 
 
 def run_child(path: Path, case_id: int) -> dict:
@@ -165,20 +216,23 @@ def main() -> None:
     print(f"Intake benchmark, {timezone.now():%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, PostgreSQL on localhost; {PLATFORMS} platforms")
     print()
-    print("| what | rows | import (run_import) | rows/s | create_import (scan + store) | peak RSS (Django alone) "
+    print("| what | rows | import (run_import) | rows/s | CPU: Python + database | create_import (scan + store) "
+          "| peak RSS (Django alone) "
           "| raw COPY of the same CSV | the database's share (items' COPY + commits) | target |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     targets = {26_000: "< 5 s", 1_000_000: "< 60 s, < 300 MB"}
     for n, size_mb, first, again, raw, floor in rows:
         print(f"| {n:,} URLs ({size_mb:.0f} MB CSV): {first['accepted']:,} accepted, {first['duplicates']:,} "
               f"duplicates, {first['rejected']:,} rejected | {first['processed']:,} | {first['run_s']:.1f} s | "
-              f"{first['processed'] / first['run_s']:,.0f} | {first['create_s']:.2f} s | "
+              f"{first['processed'] / first['run_s']:,.0f} | {first['python_cpu_s']:.1f} s + "
+              f"{first['database_cpu_s']:.1f} s | {first['create_s']:.2f} s | "
               f"{first['peak_rss_mb']:.0f} MB ({first['base_rss_mb']:.0f} MB) | {raw:.2f} s "
-              f"({n / raw:,.0f}/s) | {floor:.1f} s | {targets.get(n, '')} |")
+              f"({n / raw:,.0f}/s) | {floor[0]:.1f} s (CPU {floor[1]:.1f} s) | {targets.get(n, '')} |")
         if again:
             print(f"| same file again into the same case: {again['duplicates']:,} duplicates, {again['accepted']} "
                   f"new | {again['processed']:,} | {again['run_s']:.1f} s | {again['processed'] / again['run_s']:,.0f} "
-                  f"| {again['create_s']:.2f} s | {again['peak_rss_mb']:.0f} MB | | | |")
+                  f"| {again['python_cpu_s']:.1f} s + {again['database_cpu_s']:.1f} s | {again['create_s']:.2f} s "
+                  f"| {again['peak_rss_mb']:.0f} MB | | | |")
 
 
 if __name__ == "__main__":
