@@ -13,7 +13,7 @@ from intake import loading
 FIXED = 16
 # Each chunk: its transaction (SAVEPOINT and RELEASE here, inside the test's transaction; BEGIN and COMMIT in a
 # worker), the duplicate lookup (one statement with the case's lock), the new ids, the audit event and the counts.
-# The rows themselves go in one COPY, which Django does not log: it is the ids' statement that pins it to one.
+# The rows go in one COPY per chunk, which Django does not log: the count still pins that no row has a statement.
 PER_CHUNK = 6
 
 
