@@ -12,7 +12,7 @@ import ipaddress
 import re
 import string
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import idna
@@ -33,6 +33,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
 _ESCAPE_OR_CHAR = re.compile(r"%[0-9A-Fa-f]{2}|.", re.DOTALL)
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")  # _PATH_SAFE's characters alone: nothing to rewrite
 
 _BY_HOST: dict[str, PlatformRules] = {}
 _BY_DOMAIN: dict[str, PlatformRules] = {}
@@ -57,6 +58,12 @@ class InvalidHost(UnicodeError):
     """A host name no resolver takes; the message says why."""
 
 
+# Host names repeat across a bulk import's rows (a few hundred hosts in a million URLs): the per-host steps are kept.
+# The answers are strings (immutable); a host with no valid form raises each time, as exceptions are not kept.
+_HOSTS_KEPT = 4096
+
+
+@lru_cache(maxsize=_HOSTS_KEPT)
 def host_to_ascii(host: str) -> str:
     """Lower-case, no trailing dot, IDN as punycode, IP addresses in their compressed form.
 
@@ -121,6 +128,7 @@ def registered_domain(host: str) -> str:
     return ".".join(host.split(".")[-2:])
 
 
+@lru_cache(maxsize=_HOSTS_KEPT)
 def strip_host_prefixes(host: str) -> str:
     """Remove `www.`, `m.`, `mobile.` (repeatedly) while they sit above the registered domain."""
     registered = registered_domain(host)
@@ -171,7 +179,9 @@ def _lower(text: str) -> str:
 
 
 def _normalise_path(path: str) -> str:
-    path = _normalise_escapes(path or "/", _PATH_SAFE)
+    path = path or "/"
+    if not _PLAIN_PATH.fullmatch(path):  # most paths: no escape, nothing to encode, so no pass per character
+        path = _normalise_escapes(path, _PATH_SAFE)
     if not path.startswith("/"):
         path = "/" + path
     return path.rstrip("/") or "/"
