@@ -49,17 +49,21 @@ def _json_subquery(sql: str) -> RawSQL:
     return RawSQL(sql, (), output_field=JSONField())  # noqa: S611
 
 
-# A case's summary from its counts (CaseCount, kept by triggers on the items): a few dozen rows read down the
-# (case, dimension, key) index instead of all the case's items; shaped as the page shows it, the platforms named.
+# A case's summary from its counts (CaseCount, kept by triggers on the items): a few dozen rows (each key's shards
+# summed) read down the (case, dimension, key, shard) index instead of all the case's items; shaped as the page
+# shows it, the platforms named.
 SUMMARY_SQL = """(SELECT jsonb_build_object(
-    'status', (SELECT coalesce(jsonb_object_agg(c.key, c.n), '{{}}'::jsonb) FROM {counts} c
-               WHERE c.case_id = {case}.id AND c.dimension = 's' AND c.n <> 0),
-    'category', (SELECT coalesce(jsonb_object_agg(c.key, c.n), '{{}}'::jsonb) FROM {counts} c
-                 WHERE c.case_id = {case}.id AND c.dimension = 'c' AND c.n <> 0),
+    'status', (SELECT coalesce(jsonb_object_agg(t.key, t.n), '{{}}'::jsonb) FROM (
+        SELECT c.key, sum(c.n)::bigint AS n FROM {counts} c WHERE c.case_id = {case}.id AND c.dimension = 's'
+        GROUP BY c.key HAVING sum(c.n) <> 0) t),
+    'category', (SELECT coalesce(jsonb_object_agg(t.key, t.n), '{{}}'::jsonb) FROM (
+        SELECT c.key, sum(c.n)::bigint AS n FROM {counts} c WHERE c.case_id = {case}.id AND c.dimension = 'c'
+        GROUP BY c.key HAVING sum(c.n) <> 0) t),
     'platform', (SELECT coalesce(jsonb_agg(jsonb_build_array(s.name, s.n) ORDER BY s.n DESC, s.name), '[]'::jsonb)
         FROM (SELECT coalesce(p.name, '') AS name, sum(c.n)::bigint AS n FROM {counts} c
               LEFT JOIN {platform} p ON p.id = nullif(c.key, '')::bigint
-              WHERE c.case_id = {case}.id AND c.dimension = 'p' AND c.n <> 0 GROUP BY coalesce(p.name, '')) s)))"""
+              WHERE c.case_id = {case}.id AND c.dimension = 'p' GROUP BY coalesce(p.name, '')
+              HAVING sum(c.n) <> 0) s)))"""
 
 
 def _case_query(pk: int) -> QuerySet[Case]:

@@ -153,10 +153,13 @@ class CaseCount(models.Model):
                              related_name="+")
     dimension = models.CharField(max_length=1)  # "s": status, "p": platform (its id, "" for none), "c": category
     key = models.TextField()
-    n = models.BigIntegerField()  # 0 once the last such item has gone: the row stays, the summary skips it
+    n = models.BigIntegerField()  # a shard's share: may be 0 or negative; the key's count is the sum of its shards
+    # Which database session's writes (its backend pid modulo 16): concurrent writers to one case (approvals,
+    # imports) add to different rows instead of queueing on one row's lock until each commits.
+    shard = models.SmallIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "dimension", "key"], name="casecount_key")]
+        constraints = [models.UniqueConstraint(fields=["case", "dimension", "key", "shard"], name="casecount_key")]
 
     def __str__(self) -> str:
         return f"case {self.case_id} {self.dimension}:{self.key} = {self.n}"
