@@ -19,8 +19,10 @@ def referrals_for(user) -> QuerySet[Referral]:
     return qs.none()
 
 
-def deliveries_with_attempts(referral: Referral) -> QuerySet[Delivery]:
-    return referral.deliveries.select_related("contact_point").prefetch_related(
+def deliveries_with_attempts(referral_or_ids) -> QuerySet[Delivery]:
+    """The messages that carried a referral (or any of these referral ids), oldest first, each with its attempts."""
+    ids = [referral_or_ids.pk] if isinstance(referral_or_ids, Referral) else list(referral_or_ids)
+    return Delivery.objects.filter(referrals__in=ids).distinct().select_related("contact_point").prefetch_related(
         Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number"))
     ).order_by("created_at")
 
@@ -60,11 +62,8 @@ def order_record(order) -> dict:
     from audit.models import AuditEvent
 
     pairs = list(order.referrals.values_list("pk", "item_id"))
-    attempts = Prefetch("attempt_records", queryset=DeliveryAttempt.objects.order_by("number"))
-    deliveries = list(Delivery.objects.filter(referrals__in=[pk for pk, _ in pairs]).distinct()
-                      .select_related("contact_point").prefetch_related(attempts)
-                      .defer("payload", "contact_point__secret", "contact_point__previous_secret")
-                      .order_by("created_at"))
+    deliveries = list(deliveries_with_attempts([pk for pk, _ in pairs]).defer(
+        "payload", "contact_point__secret", "contact_point__previous_secret"))
     item_verbs = ("item.logged", "item.proposed", "item.assessed", "item.approved", "item.returned")
     events = (AuditEvent.objects.filter(object_type="referral", object_id__in=[str(pk) for pk, _ in pairs])
               | AuditEvent.objects.filter(object_type="item", object_id__in=[str(i) for _, i in pairs],
