@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts import key_cache, schema  # noqa: F401  (schema registers the OpenAPI extension)
+        from accounts import key_cache, schema, sessions  # noqa: F401  (schema registers the OpenAPI extension)
 
         key_cache.connect()
+        sessions.connect()

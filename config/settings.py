@@ -190,6 +190,9 @@ SESSION_HOURS = env_float("SESSION_HOURS", 10)
 SESSION_COOKIE_AGE = int(SESSION_HOURS * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SESSION_COOKIE_HTTPONLY = True
+# Sessions stay in the database and are read from Redis (written to both): a page no longer queries them. Only with
+# REDIS_URL: a per-process cache would keep a signed-out session alive in the other web processes.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # HTTPS (docs/operations.md, "Sessions and HTTPS"): HSTS for this long (0: none; a year in production), subdomains
