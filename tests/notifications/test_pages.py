@@ -27,7 +27,7 @@ def tell_supervisors(n: int, start: int = 0):
 @both
 def test_the_count_is_one_indexed_query(supervisor, threat, django_assert_num_queries):
     client = signed_in(supervisor)
-    with django_assert_num_queries(4):  # session, user, the second factor's device (still hers?), the capped COUNT
+    with django_assert_num_queries(3):  # user, the second factor's device (still hers?), the capped COUNT
         res = client.get("/notifications/count/")
     html = res.content.decode()
     assert res.status_code == 200 and count_link(html) == "Notifications (<strong>1</strong>)"
@@ -74,14 +74,15 @@ def test_the_list_is_keyset_paged_in_a_fixed_number_of_queries(analyst, django_a
         actions.notify_users([analyst.pk], kind="dead_letter", message=f"Threat to life: item {i}",
                              object_type="item", object_id=i)
     client = signed_in(analyst)
-    # session, user, one page of notifications, the header's count (a supervisor's page adds the alerts banner)
-    with django_assert_num_queries(4):
+    # user (the session is read from Redis), one page of notifications, the header's count (a supervisor's page
+    # adds the alerts banner)
+    with django_assert_num_queries(3):
         res = client.get("/notifications/")
     html = res.content.decode()
     assert html.count('class="unread"') == 50
     assert "Threat to life: item 59" in html and "Threat to life: item 10<" in html
     next_page = re.search(r'href="\?(before=\d+)" rel="next"', html).group(1)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         html = client.get(f"/notifications/?{next_page}").content.decode()
     assert html.count('class="unread"') == 10 and "Threat to life: item 9<" in html and 'rel="next"' not in html
 
