@@ -1,6 +1,8 @@
-"""In-process profile of the API's write paths (create, propose, approve, liaison status): per request wall and CPU
-time, SQL statements and their time, and the desk's functions by cumulative time, under cProfile (which adds its
-own overhead: compare paths with each other, not with bench/api.py's figures).
+"""In-process profile of every path of bench/api.py's table (create, the item, a case's list, propose, approve, the
+liaison's list and status): per request wall and CPU time and SQL statements and their time, measured without a
+profiler; then, under cProfile (which adds its own overhead: compare its shares, not its times), where the CPU goes:
+outside the view (middleware, authentication, throttling, DRF), the view's own code, the SQL calls, and the desk's
+functions by cumulative time.
 
 Run: .venv/bin/python -P bench/api_profile.py   It recreates its own database (prof_api) and talks only to
 127.0.0.1.
@@ -64,35 +66,75 @@ def main() -> None:
         "POST /api/v1/items/": (N, lambda n: client["analyst"].post("/api/v1/items/", {
             "case": case.pk, "url": f"https://tube.example/watch?v=new{n}", "kind": "post",
             "categories": ["incitement"]}, content_type=json)),
+        "GET /api/v1/items/{id}/": (N, lambda n: client["analyst"].get(f"/api/v1/items/{logged[n]}/")),
+        "GET /api/v1/items/?case= (50 rows)": (N, lambda n: client["analyst"].get(f"/api/v1/items/?case={case.pk}")),
         "POST .../propose/": (N, lambda n: client["analyst"].post(f"/api/v1/items/{logged[n]}/propose/",
                                                                   content_type=json)),
         "POST .../approve/": (N // 2, lambda n: client["supervisor"].post(
             f"/api/v1/items/{to_approve[n]}/approve/", {"instrument": "referral"}, content_type=json)),
+        "liaison GET /api/v1/referrals/": (N, lambda n: client["liaison"].get("/api/v1/referrals/")),
         "POST referrals/{id}/status/": (N // 2, lambda n: client["liaison"].post(
             f"/api/v1/referrals/{referrals[n]}/status/", {"status": "acknowledged"}, content_type=json)),
     }
+    summary = []
     for name, (count, call) in paths.items():
         for i in range(10):  # warm-up
             assert call(i).status_code in (200, 201)
-        n = count - 10
+        # Half the requests timed as they run, the other half under the profiler, capturing the SQL.
+        middle = (10 + count) // 2
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for i in range(10, middle):
+            response = call(i)
+            assert response.status_code in (200, 201), response.content[:300]
+        n = middle - 10
+        cpu, wall = (time.process_time() - cpu0) / n * 1000, (time.perf_counter() - wall0) / n * 1000
         profiler = cProfile.Profile()
         with CaptureQueriesContext(connection) as queries:
-            cpu0, wall0 = time.process_time(), time.perf_counter()
             profiler.enable()
-            for i in range(10, count):
+            for i in range(middle, count):
                 response = call(i)
                 assert response.status_code in (200, 201), response.content[:300]
             profiler.disable()
-            cpu, wall = (time.process_time() - cpu0) / n * 1000, (time.perf_counter() - wall0) / n * 1000
-        statements = len(queries.captured_queries) / n
-        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) / n * 1000
-        print(f"\n## {name}: {n} requests, per request wall {wall:.2f} ms, CPU {cpu:.2f} ms, "
+        m = count - middle
+        statements = len(queries.captured_queries) / m
+        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) / m * 1000
+        stats = pstats.Stats(profiler)
+        shares = _shares(stats)
+        summary.append((name, n, wall, cpu, statements, sql_ms, shares))
+        print(f"\n## {name}: {n} requests timed, per request wall {wall:.2f} ms, CPU {cpu:.2f} ms; {m} profiled: "
               f"{statements:.1f} SQL statements taking {sql_ms:.2f} ms")
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+        stats.stream = out
+        stats.sort_stats("cumulative").print_stats(60)
         ours = [line for line in out.getvalue().splitlines() if str(ROOT) in line and ".venv" not in line]
         print("\n".join(line[:160] for line in ours[:12]))
+    print("\n| path | wall ms | CPU ms | SQL statements | SQL ms | profiled: outside the view | authentication, "
+          "throttling, permissions | the view's code | rendering | in SQL calls |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, _n, wall, cpu, statements, sql_ms, shares in summary:
+        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {statements:.0f} | {sql_ms:.1f} | "
+              + " | ".join(f"{share:.0%}" for share in shares) + " |")
 
+
+def _cumulative(stats: pstats.Stats, path_end: str, function: str) -> float:
+    return sum(ct for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+               if file.endswith(path_end) and func == function)
+
+
+def _shares(stats: pstats.Stats) -> tuple[float, ...]:
+    """Of the profiled wall time of the requests: outside DRF's view (Django's handler, the middleware), DRF's
+    initial() (authentication, throttling, permissions), the view's own code, rendering the response, and the time
+    in the database driver's calls (SQL and commits, inside the other parts)."""
+    total = _cumulative(stats, "django/core/handlers/base.py", "get_response")
+    dispatch = _cumulative(stats, "rest_framework/views.py", "dispatch")
+    initial = _cumulative(stats, "rest_framework/views.py", "initial")
+    render = _cumulative(stats, "rest_framework/response.py", "rendered_content")
+    sql = sum(tt for (file, _line, func), (_cc, _nc, tt, _ct, _callers) in stats.stats.items()
+              if file == "~" and ("psycopg2" in func or func in ("<method 'commit' of 'psycopg2.extensions."
+                                                                 "connection' objects>",)))
+    final = _cumulative(stats, "rest_framework/views.py", "finalize_response")
+    return ((total - dispatch) / total, initial / total, (dispatch - initial - final) / total, render / total,
+            sql / total)
 
 if __name__ == "__main__":
     main()
