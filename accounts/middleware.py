@@ -7,11 +7,15 @@ OTPMiddleware (before this one) tells whether this session's device is still the
 
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from accounts import two_factor
+from core.compiled import CompiledQuery
 
 # The pages such a session may open: the code, the enrolment, signing out (and the password step).
 OPEN = frozenset({"login", "login-verify", "two-factor-enrol", "logout"})
@@ -37,3 +41,29 @@ class SecondFactorMiddleware:
             return resolve(request.path_info).url_name in OPEN
         except Resolver404:
             return False
+
+
+class DeskOTPMiddleware(OTPMiddleware):
+    """django-otp's OTPMiddleware, the session's device read by SQL compiled once per device model (the ORM took
+    longer to build the query than the database to run it). The same device as Device.from_persistent_id, and
+    django-otp still drops it when it is no longer the user's or no longer confirmed: a removed or reset device
+    ends the session's verification at the next request."""
+
+    _queries: dict[type, CompiledQuery] = {}
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        try:
+            label, device_id = self._normalize_persistent_id(persistent_id).rsplit("/", 1)
+            app_label, model_name = label.split(".")
+            model = apps.get_model(app_label, model_name)
+            device_id = int(device_id)
+        except (ValueError, LookupError):
+            return None
+        if not issubclass(model, Device) or not -(2**63) <= device_id < 2**63:
+            return None
+        query = self._queries.get(model)
+        if query is None:
+            query = self._queries[model] = CompiledQuery(
+                lambda pk, model=model: model.objects.filter(id=pk).order_by("pk")[:1])
+        found = query.instances(model, device_id)
+        return found[0] if found else None

@@ -94,7 +94,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the second factor
+    "accounts.middleware.DeskOTPMiddleware",  # django-otp's OTPMiddleware: request.user.is_verified(), this session
+    # passed the second factor
     "accounts.middleware.SecondFactorMiddleware",  # until then, who must use one can only give it (or enrol)
     "core.idempotency.IdempotencyMiddleware",  # an API POST's Idempotency-Key: the stored answer replayed
     "django.contrib.messages.middleware.MessageMiddleware",
