@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import chain as audit
-from cases.compiled import CompiledQuery
 from cases.models import Case, CaseStatus, Category, Item, ItemKind, ItemStatus
+from core.compiled import CompiledQuery
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from core.roles import DECIDERS, LOGGERS, PROPOSERS, TRIAGERS, require_role
 from notifications.actions import notify_users
@@ -56,7 +56,7 @@ def check_categorised(item: Item, doing: str) -> None:
         )
 
 
-# Compiled once (cases/compiled.py): the ORM built it in 0.4 ms of CPU, the compiled one runs in 0.1 ms.
+# Compiled once (core/compiled.py): the ORM built it in 0.4 ms of CPU, the compiled one runs in 0.1 ms.
 _LOCK_ITEM = CompiledQuery(lambda pk: Item.objects.select_for_update(no_key=True).filter(pk=pk))
 
 
