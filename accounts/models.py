@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
+from core.compiled import CompiledQuery
 from core.roles import (
     UNIT_STAFF,
     Role,  # noqa: F401  (re-exported: the field's choices)
@@ -13,6 +14,22 @@ class RoleUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
+
+    def get(self, *args, **kwargs):
+        """`get(pk=<int>)`, the call by which Django's ModelBackend loads a session's user on every signed-in request,
+        runs from SQL compiled once (the ORM took longer to build it than the database to run it); the same row,
+        the same instance, the same DoesNotExist. Every other call is the ORM's, and so is every related manager's
+        (a subclass of this one, which filters on its relation: platform.liaisons.get(pk=...))."""
+        if (type(self) is not RoleUserManager or self.model is not User or args or len(kwargs) != 1
+                or type(kwargs.get("pk")) is not int or self._db is not None):
+            return super().get(*args, **kwargs)
+        found = _USER_BY_PK.instances(self.model, kwargs["pk"])
+        if not found:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        return found[0]
+
+
+_USER_BY_PK = CompiledQuery(lambda pk: User.objects.filter(pk=pk).order_by()[:2])
 
 
 class User(AbstractUser):

@@ -55,3 +55,19 @@ def test_the_sessions_device_is_the_one_django_otp_would_load(supervisor, analys
                   "accounts.user/1", "otp_totp.nomodel/1", "a.b.c/1", legacy):
         expected = totp if wrong.startswith("django_otp.") else None  # the legacy form django-otp still reads
         assert middleware._device_from_persistent_id(wrong) == expected, wrong
+
+
+def test_the_session_users_load_is_the_orms(analyst, liaison_a, platform_a):
+    from accounts.models import User
+
+    loaded = User.objects.get(pk=analyst.pk)
+    assert type(loaded) is User and loaded.pk == analyst.pk and loaded._state.adding is False
+    assert (loaded.username, loaded.role, loaded.password, loaded.is_active) == (
+        analyst.username, analyst.role, analyst.password, True)
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=analyst.pk + liaison_a.pk + 1000)
+    # A related manager (a subclass of the model's manager) keeps its relation's filter.
+    assert platform_a.liaisons.get(pk=liaison_a.pk) == liaison_a
+    with pytest.raises(User.DoesNotExist):
+        platform_a.liaisons.get(pk=analyst.pk)
+    assert User.objects.get(pk=str(analyst.pk)) == analyst  # other calls: the ORM's
