@@ -135,7 +135,7 @@ def test_dashboard_page_and_its_csv_files(seeded, analyst, django_assert_max_num
     query = f"from={period.date_from}&to={period.date_to}"
     browser = signed_in(analyst)
     browser.get("/dashboard/")  # the session and the user are loaded once
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):  # the session is read from Redis: no query
         page = browser.get(f"/dashboard/?{query}")
     assert page.status_code == 200
     html = page.content.decode()
