@@ -28,8 +28,10 @@ N = int(os.environ.get("BENCH_ITEMS", "1000000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
 PLATFORMS = 60
 CASES = 200
+# Redis as in production (sessions read from it, config/settings.py): its own db, flushed by nothing here.
 os.environ.update({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench-only", "ALLOWED_HOSTS": "testserver,localhost",
                    "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "memory://",
+                   "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
                    "STATIC_MANIFEST": "0"})  # no collectstatic here: static files under their own names
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
