@@ -94,8 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.DeskOTPMiddleware",  # django-otp's OTPMiddleware: request.user.is_verified(), this session
-    # passed the second factor
+    "accounts.middleware.DeskOTPMiddleware",  # django-otp's: request.user.is_verified(), the second factor passed
     "accounts.middleware.SecondFactorMiddleware",  # until then, who must use one can only give it (or enrol)
     "core.idempotency.IdempotencyMiddleware",  # an API POST's Idempotency-Key: the stored answer replayed
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -191,8 +190,7 @@ SESSION_HOURS = env_float("SESSION_HOURS", 10)
 SESSION_COOKIE_AGE = int(SESSION_HOURS * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SESSION_COOKIE_HTTPONLY = True
-# Sessions stay in the database and are read from Redis (written to both): a page no longer queries them. Only with
-# REDIS_URL: a per-process cache would keep a signed-out session alive in the other web processes.
+# Sessions kept in the database, read from Redis (no query a page); without REDIS_URL a per-process cache would not do.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
